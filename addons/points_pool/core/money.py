@@ -1,0 +1,65 @@
+"""Conversions between database numerics and the core's integers.
+
+Odoo hands NUMERIC columns to Python as floats; the pool never computes with
+them.  Values are read from SQL as text (``fund::text``) or converted from the
+float's shortest repr, which is exact for the scales used here.
+
+=====================  ===================  =========
+input                  call                 output
+=====================  ===================  =========
+``"1234.56"``          ``to_minor(v, 2)``   ``123456``
+``123456``             ``to_decimal(v, 2)`` ``Decimal("1234.56")``
+``Fraction(10, 7)``    ``ceil_decimal(v)``  ``Decimal("1.428571428572")``
+=====================  ===================  =========
+"""
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+
+def to_minor(value, digits):
+    """Integer count of ``10**-digits`` units in ``value`` (str, Decimal, int, float).
+
+    Raises ``ValueError`` when ``value`` has more decimals than ``digits``: a
+    silently rounded amount would hide a bug.
+    """
+    if value is None or value is False:
+        return 0
+    if isinstance(value, float):
+        value = repr(value)
+    scaled = Decimal(value).scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than {digits} decimals")
+    return int(scaled)
+
+
+def round_minor(value, digits):
+    """Like :func:`to_minor` but rounds half up, for user input in major units."""
+    if isinstance(value, float):
+        value = repr(value)
+    scaled = Decimal(value).scaleb(digits)
+    return int(scaled.to_integral_value(rounding="ROUND_HALF_UP"))
+
+
+def to_decimal(minor, digits):
+    """``Decimal`` of an integer count of ``10**-digits`` units."""
+    return Decimal(minor).scaleb(-digits)
+
+
+def to_float(minor, digits):
+    """Float for the ORM (which stores it back rounded to ``digits``)."""
+    return float(to_decimal(minor, digits))
+
+
+def ceil_decimal(value, digits=12):
+    """Smallest decimal with ``digits`` places that is >= the fraction ``value``."""
+    value = Fraction(value)
+    return Decimal(math.ceil(value * 10**digits)).scaleb(-digits)
+
+
+def fraction_of(value):
+    """Exact fraction of a stored decimal (float repr, str or Decimal)."""
+    if isinstance(value, float):
+        value = repr(value)
+    return Fraction(Decimal(value))

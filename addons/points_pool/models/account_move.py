@@ -1,0 +1,176 @@
+from collections import defaultdict
+from datetime import timedelta
+from fractions import Fraction
+
+from odoo import _, fields, models
+
+from ..core import money
+from ..core.pool import floor
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    points_lot_ids = fields.One2many("points.lot", "invoice_id", string="Points lots")
+
+    # ------------------------------------------------------------------
+    # payment: pending inflow (checkout path: no pool lock)
+    # ------------------------------------------------------------------
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        self.filtered(lambda move: move.move_type == "out_invoice")._points_pool_add_pending()
+        return res
+
+    def _points_pool_add_pending(self):
+        """Insert one pending lot and ledger line per (paid invoice, sale order).
+
+        Runs when an invoice becomes paid.  It never locks the pool row: the
+        settlement job journalizes and mints later (SPEC section 2).
+        """
+        Pool = self.env["points.pool"].sudo()
+        lot_vals, pools = [], Pool
+        for invoice in self:
+            pool = Pool._get_company_pool(invoice.company_id)
+            if not pool.active:
+                continue
+            existing = invoice.points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
+            by_order = invoice._points_pool_order_amounts(pool)
+            for order, (basis, inflow) in by_order.items():
+                if inflow <= 0 or order in existing.sale_order_id:
+                    continue
+                lot_vals.append((pool, invoice, order, basis, inflow))
+                pools |= pool
+        if not lot_vals:
+            return self.env["points.lot"]
+        now = fields.Datetime.now()
+        members = {
+            (pool.id, partner.id): member
+            for pool in pools
+            for member in self.env["points.member"]._get_or_create(
+                pool,
+                self.env["res.partner"].union(
+                    *[o.partner_id for p, _i, o, _b, _f in lot_vals if p == pool]
+                ),
+            )
+            for partner in member.partner_id
+        }
+        vals_list = []
+        for pool, invoice, order, basis, inflow in lot_vals:
+            digits = pool.currency_id.decimal_places
+            params = pool._get_params()
+            member = members[pool.id, order.partner_id.commercial_partner_id.id]
+            vals_list.append(
+                {
+                    "pool_id": pool.id,
+                    "member_id": member.id,
+                    "sale_order_id": order.id,
+                    "invoice_id": invoice.id,
+                    "state": "pending",
+                    "date_paid": now,
+                    "settle_date": now + timedelta(days=pool.return_window_days),
+                    "basis": money.to_float(basis, digits),
+                    "inflow": money.to_float(inflow, digits),
+                    "cap": money.to_float(params.cap(basis), digits),
+                }
+            )
+        lots = self.env["points.lot"].sudo().create(vals_list)
+        self.env["points.pool.move"].sudo().create(
+            [
+                {
+                    "pool_id": lot.pool_id.id,
+                    "company_id": lot.company_id.id,
+                    "kind": "pending",
+                    "member_id": lot.member_id.id,
+                    "lot_id": lot.id,
+                    "pending": lot.inflow,
+                    "price_before": lot.pool_id.price,
+                    "price_after": lot.pool_id.price,
+                    "res_model": "sale.order",
+                    "res_id": lot.sale_order_id.id,
+                    "idempotency_key": f"pending:{lot.id}",
+                }
+                for lot in lots
+            ]
+        )
+        for pool in pools:
+            if not pool.return_window_days:
+                pool._trigger_settlement()
+        return lots
+
+    def _points_pool_order_amounts(self, pool):
+        """Basis and inflow (minor units) of this invoice per sale order.
+
+        Basis: untaxed amount in company currency.  Inflow: Σ rate x base, the
+        rate of the product, else of its category, else of the pool.
+        """
+        self.ensure_one()
+        digits = pool.currency_id.decimal_places
+        default_rate = money.fraction_of(pool.contribution_rate) / 100
+        amounts = defaultdict(lambda: [0, Fraction(0)])
+        for line in self.invoice_line_ids:
+            orders = line.sale_line_ids.order_id
+            if not orders or line.display_type != "product":
+                continue
+            untaxed = money.round_minor(-line.balance, digits)
+            base = untaxed
+            if pool.contribution_base == "margin":
+                cost = money.round_minor(line.product_id.standard_price * line.quantity, digits)
+                base = max(untaxed - cost, 0)
+            rate = line.product_id._points_pool_rate()
+            rate = default_rate if rate is None else rate
+            entry = amounts[orders[:1]]
+            entry[0] += untaxed
+            entry[1] += rate * base
+        # round each order's contribution half up, in the currency
+        return {
+            order: (basis, floor(inflow + Fraction(1, 2)))
+            for order, (basis, inflow) in amounts.items()
+            if basis > 0
+        }
+
+    # ------------------------------------------------------------------
+    # credit notes: refunds before and after settlement, exactly once
+    # ------------------------------------------------------------------
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted.filtered(
+            lambda move: move.move_type == "out_refund" and move.reversed_entry_id.points_lot_ids
+        )._points_pool_refund()
+        return posted
+
+    def _points_pool_refund(self):
+        """Refund the lots of the reversed invoice pro rata to this credit note.
+
+        The fraction is the credit note's untaxed amount over the invoice's.  The
+        idempotency key ``refund:<credit note>:<lot>`` makes a second processing
+        of the same credit note a no-op.
+        """
+        Move = self.env["points.pool.move"].sudo()
+        for refund in self:
+            invoice = refund.reversed_entry_id
+            if not invoice.amount_untaxed_signed:
+                continue
+            fraction = min(
+                Fraction(1),
+                money.fraction_of(abs(refund.amount_untaxed_signed))
+                / money.fraction_of(abs(invoice.amount_untaxed_signed)),
+            )
+            lots = invoice.points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
+            for pool in lots.pool_id:
+                keys = {lot: f"refund:{refund.id}:{lot.id}" for lot in lots if lot.pool_id == pool}
+                done = set(Move.search([("idempotency_key", "in", list(keys.values()))]).mapped("idempotency_key"))
+                todo = [lot for lot, key in keys.items() if key not in done]
+                if not todo or fraction <= 0:
+                    continue
+                with pool._operation(source=refund) as engine:
+                    firsts = []
+                    for lot in todo:
+                        firsts.append((len(engine.events), keys[lot]))
+                        engine.refund(engine.store.get(lot.id), fraction)
+                    engine.idempotency = firsts
+                refund.message_post(
+                    body=_(
+                        "Points pool: %(share)s%% of the order's points refunded.",
+                        share=round(float(fraction) * 100, 2),
+                    )
+                )

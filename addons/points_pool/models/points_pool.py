@@ -1,0 +1,915 @@
+import json
+import logging
+from contextlib import contextmanager
+from fractions import Fraction
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..core import money
+from ..core.pool import (
+    LOT_OPEN,
+    LOT_PENDING,
+    POINT_DIGITS,
+    Lot,
+    LotStore,
+    PoolEngine,
+    PoolError,
+    PoolParams,
+    PoolState,
+)
+
+_logger = logging.getLogger(__name__)
+
+CONTRIBUTION_BASE_SELECTION = [
+    ("untaxed", "Untaxed amount"),
+    ("margin", "Margin"),
+]
+
+INJECTION_ACCOUNT_SELECTION = [
+    ("contra", "Revenue contra"),
+    ("expense", "Marketing expense"),
+]
+
+# (field on points.pool, code, name, account_type, reconcile)
+POOL_ACCOUNTS = [
+    ("pool_account_id", "291100", "Points pool liability", "liability_current", False),
+    ("pending_account_id", "291200", "Points pool liability - pending", "liability_current", False),
+    ("reserve_account_id", "291300", "Points pool liability - dormant reserve", "liability_current", False),
+    ("wallet_account_id", "291400", "Member wallets payable", "liability_current", True),
+    ("credit_account_id", "291500", "Repurchase credit (contract liability)", "liability_current", False),
+    ("custody_account_id", "109100", "Points pool custody bank", "asset_current", False),
+    ("contra_account_id", "419100", "Revenue contra - points pool contribution", "income", False),
+    ("injection_account_id", "619100", "Points pool marketing expense", "expense", False),
+]
+
+
+def _pool_error_message(env, error):
+    """Translated text of a core :class:`PoolError`."""
+    values = dict(error.values)
+    for key in ("points", "free", "locked"):
+        if key in values:
+            values[key] = money.to_decimal(values[key], POINT_DIGITS)
+    messages = {
+        "non_positive_points": _("The number of points must be positive (got %(points)s)."),
+        "not_enough_points": _(
+            "You cannot sell %(points)s points: only %(free)s are free to sell "
+            "(%(locked)s are still locked)."
+        ),
+        "non_positive_amount": _("The amount must be positive."),
+        "negative_amount": _("Amounts cannot be negative."),
+        "bad_fraction": _("The refunded share must be above 0%% and at most 100%%."),
+        "lot_cancelled": _("This order's points were already cancelled."),
+        "lot_not_pending": _("This lot was already settled."),
+    }
+    return messages.get(error.code, error.code) % values
+
+
+class PointsPool(models.Model):
+    """The points pool of one company (SPEC section 2).
+
+    The row is the one serialization point: every event that changes the fund
+    or the supply runs inside :meth:`_operation`, which flushes the ORM, locks
+    this row with ``SELECT ... FOR UPDATE``, runs the pure engine and writes
+    state, lots, ledger lines and one journal entry.
+    """
+
+    _name = "points.pool"
+    _description = "Points Pool"
+    _inherit = ["mail.thread"]
+    _check_company_auto = True
+
+    name = fields.Char(required=True, default=lambda self: _("Points Pool"), tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    active = fields.Boolean(default=True, tracking=True)
+
+    # parameters (every change is tracked in the chatter)
+    initial_price = fields.Float(
+        "Initial price", digits="Points Price", default=1.0, required=True, tracking=True
+    )
+    contribution_rate = fields.Float(
+        "Contribution (%)",
+        digits=(16, 4),
+        default=30.0,
+        required=True,
+        tracking=True,
+        help="Share of each paid order's base that funds the pool. A product or "
+        "product category may override it.",
+    )
+    contribution_base = fields.Selection(
+        CONTRIBUTION_BASE_SELECTION, default="untaxed", required=True, tracking=True
+    )
+    points_ratio = fields.Float(
+        "Points ratio (%)",
+        digits=(16, 4),
+        default=70.0,
+        required=True,
+        tracking=True,
+        help="Share of the inflow that is minted as points at the current price (at most 100%).",
+    )
+    retention = fields.Float(
+        "Sell retention (%)",
+        digits=(16, 4),
+        default=20.0,
+        required=True,
+        tracking=True,
+        help="Share of a sale's gross value that stays in the pool.",
+    )
+    exit_multiple = fields.Float(
+        "Exit multiple", digits=(16, 4), default=3.0, required=True, tracking=True
+    )
+    cash_share = fields.Float(
+        "Cash share of withdrawals (%)",
+        digits=(16, 4),
+        default=100.0,
+        required=True,
+        tracking=True,
+        help="The rest of each withdrawal becomes repurchase credit, usable on purchases only.",
+    )
+    vesting_rate = fields.Float(
+        "Daily vesting release (%)",
+        digits=(16, 4),
+        default=0.0,
+        tracking=True,
+        help="0: points are tradable at once. Otherwise all minted points start locked "
+        "and this share of them is released every day.",
+    )
+    return_window_days = fields.Integer(
+        "Return window (days)",
+        default=7,
+        tracking=True,
+        help="Points are minted when the invoice is paid and this many days have passed "
+        "(0: right after payment).",
+    )
+    injection_account = fields.Selection(
+        INJECTION_ACCOUNT_SELECTION, default="expense", required=True, tracking=True
+    )
+
+    # state, written only by _operation under the row lock
+    fund = fields.Monetary(readonly=True, copy=False, currency_field="currency_id")
+    supply = fields.Float(digits="Points", readonly=True, copy=False)
+    reserve = fields.Monetary("Dormant reserve", readonly=True, copy=False)
+    pending = fields.Monetary("Pending inflow", readonly=True, copy=False)
+    last_price = fields.Float(digits=(24, 12), readonly=True, copy=False)
+    last_price_exact = fields.Char(
+        readonly=True, copy=False, help="Last price as an exact ratio, used while the supply is 0."
+    )
+    ledger_number = fields.Integer(readonly=True, copy=False, default=0)
+    price = fields.Float(digits="Points Price", compute="_compute_price")
+    price_exact = fields.Float(digits=(24, 12), compute="_compute_price")
+    member_count = fields.Integer(compute="_compute_member_count")
+    exit_count = fields.Integer(compute="_compute_member_count")
+
+    # accounting
+    journal_id = fields.Many2one("account.journal", check_company=True)
+    bank_account_id = fields.Many2one(
+        "account.account",
+        "Operating bank account",
+        check_company=True,
+        help="Where the company's own money sits; money moves between it and the "
+        "custody account as the fund grows or pays out.",
+    )
+    payment_journal_id = fields.Many2one(
+        "account.journal",
+        "Withdrawal payment journal",
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        check_company=True,
+    )
+    pool_account_id = fields.Many2one("account.account", "Pool liability", check_company=True)
+    pending_account_id = fields.Many2one("account.account", "Pool pending", check_company=True)
+    reserve_account_id = fields.Many2one("account.account", "Pool reserve", check_company=True)
+    wallet_account_id = fields.Many2one("account.account", "Wallet payable", check_company=True)
+    credit_account_id = fields.Many2one("account.account", "Repurchase credit", check_company=True)
+    custody_account_id = fields.Many2one("account.account", "Custody bank", check_company=True)
+    contra_account_id = fields.Many2one("account.account", "Revenue contra", check_company=True)
+    injection_account_id = fields.Many2one(
+        "account.account", "Injection expense", check_company=True
+    )
+    compliance_warning = fields.Char(compute="_compute_compliance_warning")
+
+    _sql_constraints = [
+        ("company_unique", "UNIQUE(company_id)", "A company has one points pool."),
+    ]
+
+    # ------------------------------------------------------------------
+    # computes and constraints
+    # ------------------------------------------------------------------
+    @api.depends("fund", "supply", "last_price_exact", "initial_price")
+    def _compute_price(self):
+        for pool in self:
+            price = pool._get_state().price(pool._get_params())
+            pool.price_exact = float(price)
+            pool.price = float(price)
+
+    def _compute_member_count(self):
+        members = dict(
+            self.env["points.member"]._read_group(
+                [("pool_id", "in", self.ids)], ["pool_id"], ["__count"]
+            )
+        )
+        exits = dict(
+            self.env["points.lot"]._read_group(
+                [("pool_id", "in", self.ids), ("state", "=", "exited")], ["pool_id"], ["__count"]
+            )
+        )
+        for pool in self:
+            pool.member_count = members.get(pool, 0)
+            pool.exit_count = exits.get(pool, 0)
+
+    @api.depends("retention", "exit_multiple")
+    def _compute_compliance_warning(self):
+        for pool in self:
+            static = (1 - pool.retention / 100) * pool.exit_multiple
+            pool.compliance_warning = (
+                _(
+                    "A member who is forced out receives %(ratio).2f times the amount "
+                    "spent: the return looks guaranteed. The seeds advise 1.2x at 80%%.",
+                    ratio=static,
+                )
+                if static > 1
+                else False
+            )
+
+    @api.constrains(
+        "initial_price",
+        "contribution_rate",
+        "points_ratio",
+        "retention",
+        "exit_multiple",
+        "cash_share",
+        "vesting_rate",
+        "return_window_days",
+    )
+    def _check_parameters(self):
+        for pool in self:
+            if not 0 <= pool.contribution_rate <= 100:
+                raise ValidationError(_("The contribution must be between 0% and 100%."))
+            if not 0 <= pool.cash_share <= 100:
+                raise ValidationError(_("The cash share must be between 0% and 100%."))
+            if pool.return_window_days < 0:
+                raise ValidationError(_("The return window cannot be negative."))
+            labels = {
+                "initial_price": _("The initial price must be positive."),
+                "points_ratio": _("The points ratio must be above 0% and at most 100%."),
+                "retention": _("The sell retention must be at least 0% and below 100%."),
+                "exit_multiple": _("The exit multiple must be at least 1."),
+                "vesting_rate": _("The daily vesting release must be between 0% and 100%."),
+            }
+            for code, _values in pool._get_params().errors():
+                raise ValidationError(labels.get(code, code))
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        pools = super().create(vals_list)
+        pools._setup_accounting()
+        return pools
+
+    def write(self, vals):
+        guarded = {"initial_price"} & set(vals)
+        if guarded and any(pool.ledger_number or pool.supply for pool in self):
+            raise UserError(
+                _("The initial price cannot change once points have been issued.")
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        if self.env["points.pool.move"].search_count([("pool_id", "in", self.ids)], limit=1):
+            raise UserError(_("A pool with ledger lines cannot be deleted; archive it."))
+
+    # ------------------------------------------------------------------
+    # accounting set-up
+    # ------------------------------------------------------------------
+    def _setup_accounting(self):
+        """Create the pool's journal and accounts for its company if missing."""
+        Account = self.env["account.account"].sudo()
+        for pool in self:
+            company = pool.company_id
+            vals = {}
+            for field_name, code, name, account_type, reconcile in POOL_ACCOUNTS:
+                if pool[field_name]:
+                    continue
+                account = Account.with_company(company).search(
+                    [*Account._check_company_domain(company), ("code", "=", code)], limit=1
+                )
+                if not account:
+                    account = Account.with_company(company).create(
+                        {
+                            "code": code,
+                            "name": name,
+                            "account_type": account_type,
+                            "reconcile": reconcile,
+                            "company_ids": [Command.set(company.ids)],
+                        }
+                    )
+                vals[field_name] = account.id
+            if not pool.journal_id:
+                Journal = self.env["account.journal"].sudo().with_company(company)
+                journal = Journal.search(
+                    [*Journal._check_company_domain(company), ("code", "=", "PPOOL")], limit=1
+                ) or Journal.create(
+                    {
+                        "name": _("Points Pool"),
+                        "code": "PPOOL",
+                        "type": "general",
+                        "company_id": company.id,
+                    }
+                )
+                vals["journal_id"] = journal.id
+            if vals:
+                pool.sudo().write(vals)
+
+    def _get_bank_journal(self):
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo()
+        return self.payment_journal_id or Journal.search(
+            [*Journal._check_company_domain(self.company_id), ("type", "=", "bank")],
+            order="sequence, id",
+            limit=1,
+        )
+
+    def _get_bank_account(self):
+        self.ensure_one()
+        account = self.bank_account_id or self._get_bank_journal().default_account_id
+        if not account:
+            raise UserError(
+                _(
+                    "Set the operating bank account of the points pool of %(company)s "
+                    "(Points Pool > Configuration > Pool).",
+                    company=self.company_id.name,
+                )
+            )
+        return account
+
+    # ------------------------------------------------------------------
+    # translation between records and the core
+    # ------------------------------------------------------------------
+    def _get_params(self):
+        self.ensure_one()
+        pct = Fraction(100)
+        return PoolParams(
+            digits=self.currency_id.decimal_places,
+            initial_price=money.fraction_of(self.initial_price or 1.0),
+            points_ratio=money.fraction_of(self.points_ratio) / pct,
+            retention=money.fraction_of(self.retention) / pct,
+            exit_multiple=money.fraction_of(self.exit_multiple),
+            vesting_rate=money.fraction_of(self.vesting_rate) / pct,
+        )
+
+    def _get_state(self):
+        """State from the cache (display only; events read it under the lock)."""
+        self.ensure_one()
+        digits = self.currency_id.decimal_places
+        return PoolState(
+            fund=money.round_minor(self.fund, digits),
+            supply=money.round_minor(self.supply, POINT_DIGITS),
+            reserve=money.round_minor(self.reserve, digits),
+            pending=money.round_minor(self.pending, digits),
+            last_price=Fraction(self.last_price_exact) if self.last_price_exact else None,
+        )
+
+    def _lock_state(self):
+        """Flush, lock the pool row and read its state exactly (as text)."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT fund::text, supply::text, reserve::text, pending::text, "
+                "last_price_exact, ledger_number FROM points_pool WHERE id = %s FOR UPDATE",
+                self.id,
+            )
+        )
+        fund, supply, reserve, pending, last_price, number = self.env.cr.fetchone()
+        digits = self.currency_id.decimal_places
+        state = PoolState(
+            fund=money.to_minor(fund or 0, digits),
+            supply=money.to_minor(supply or 0, POINT_DIGITS),
+            reserve=money.to_minor(reserve or 0, digits),
+            pending=money.to_minor(pending or 0, digits),
+            last_price=Fraction(last_price) if last_price else None,
+        )
+        return state, number or 0
+
+    @contextmanager
+    def _operation(self, source=None, date=None):
+        """Run pool events under the row lock and persist everything they did.
+
+        Yields the engine; on exit writes state, lots, ledger lines (numbered
+        contiguously) and the journal entry.  An exception leaves nothing.
+        """
+        self.ensure_one()
+        if not self.active:
+            raise UserError(_("The points pool of %(company)s is not active.", company=self.company_id.name))
+        state, number = self._lock_state()
+        number = self._absorb_pending(state, number)
+        store = _SqlLotStore(self)
+        engine = PoolEngine(self._get_params(), state, store)
+        engine.idempotency = []
+        try:
+            yield engine
+        except PoolError as error:
+            raise UserError(_pool_error_message(self.env, error)) from error
+        lines = self._persist(engine, number, source=source, date=date)
+        engine.ledger_lines = lines
+
+    def _absorb_pending(self, state, number):
+        """Number and journalize the pending lines inserted at payment.
+
+        Payment inserts them without the lock; the first operation after it
+        (under the lock) gives them their ledger numbers, adds them to the
+        pool's pending inflow and posts their entry.
+        :return: the new last ledger number
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT id, pending::text FROM points_pool_move WHERE pool_id = %s AND number = 0 "
+                "ORDER BY id",
+                self.id,
+            )
+        )
+        rows = cr.fetchall()
+        if not rows:
+            return number
+        digits = self.currency_id.decimal_places
+        added = sum(money.to_minor(pending, digits) for _id, pending in rows)
+        state.pending += added
+        cr.execute(
+            SQL(
+                "UPDATE points_pool_move AS m SET number = %s + v.n FROM "
+                "(SELECT id, row_number() OVER (ORDER BY id) AS n FROM points_pool_move "
+                " WHERE id IN %s) AS v WHERE m.id = v.id",
+                number,
+                tuple(row[0] for row in rows),
+            )
+        )
+        cr.execute(
+            SQL(
+                "UPDATE points_pool SET pending = pending + %s, ledger_number = %s WHERE id = %s",
+                money.to_decimal(added, digits),
+                number + len(rows),
+                self.id,
+            )
+        )
+        self.env.invalidate_all()
+        lines = self.env["points.pool.move"].sudo().browse([row[0] for row in rows])
+        lines.invalidate_recordset(["number"])
+        lines._post_accounting()
+        return number + len(rows)
+
+    def _persist(self, engine, number, source=None, date=None):
+        digits = self.currency_id.decimal_places
+        state = engine.state
+        store = engine.store
+        store.flush()
+        new_number = number + len(engine.events)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE points_pool SET fund = %s, supply = %s, reserve = %s, pending = %s, "
+                "last_price = %s, last_price_exact = %s, ledger_number = %s WHERE id = %s",
+                money.to_decimal(state.fund, digits),
+                money.to_decimal(state.supply, POINT_DIGITS),
+                money.to_decimal(state.reserve, digits),
+                money.to_decimal(state.pending, digits),
+                money.ceil_decimal(state.last_price) if state.last_price is not None else None,
+                str(state.last_price) if state.last_price is not None else None,
+                new_number,
+                self.id,
+            )
+        )
+        # stored state changed under the ORM: drop every cached value that depends on it
+        self.env.invalidate_all()
+        if not engine.events:
+            return self.env["points.pool.move"]
+        vals_list = [
+            self._prepare_ledger_vals(event, number + index + 1, store, source, date)
+            for index, event in enumerate(engine.events)
+        ]
+        for index, key in engine.idempotency:
+            vals_list[index]["idempotency_key"] = key
+        lines = self.env["points.pool.move"].sudo().create(vals_list)
+        self.env["points.member"]._apply_ledger(lines)
+        lines._post_accounting()
+        self.env.invalidate_all()
+        return lines
+
+    def _prepare_ledger_vals(self, event, number, store, source=None, date=None):
+        digits = self.currency_id.decimal_places
+        lot = store.records.get(event.lot_id)
+        vals = {
+            "number": number,
+            "pool_id": self.id,
+            "company_id": self.company_id.id,
+            "kind": event.kind,
+            "member_id": event.member_id or (lot and lot["member_id"]) or False,
+            "lot_id": event.lot_id or False,
+            "points": money.to_float(event.points, POINT_DIGITS),
+            "fund": money.to_float(event.fund, digits),
+            "reserve": money.to_float(event.reserve, digits),
+            "pending": money.to_float(event.pending, digits),
+            "wallet": money.to_float(event.wallet, digits),
+            "gross": money.to_float(event.gross, digits),
+            "price_before": float(money.ceil_decimal(event.price_before)),
+            "price_after": float(money.ceil_decimal(event.price_after)),
+            "detail": json.dumps(event.detail, default=str) if event.detail else False,
+        }
+        if date:
+            vals["date"] = date
+        if source:
+            vals["res_model"] = source._name
+            vals["res_id"] = source.id
+        return vals
+
+    # ------------------------------------------------------------------
+    # public API (README "Python / RPC API"; keep these names stable)
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_company_pool(self, company=None):
+        """The pool of ``company`` (default: current), created on first use."""
+        company = company or self.env.company
+        pool = self.sudo().with_context(active_test=False).search(
+            [("company_id", "=", company.id)], limit=1
+        )
+        if not pool:
+            pool = self.sudo().create({"company_id": company.id})
+        return pool.with_env(self.env)
+
+    def get_pool_state(self):
+        """Price, fund, supply, reserve and pending of the pool, as a dict.
+
+        :return: ``{"price": float (exact ratio, 12 decimals), "price_display": str
+            (4 decimals), "fund", "supply", "reserve", "pending", "currency"}``
+        """
+        self.ensure_one()
+        price = self._get_state().price(self._get_params())
+        return {
+            "price": float(money.ceil_decimal(price)),
+            "price_display": f"{float(price):.4f}",
+            "fund": self.fund,
+            "supply": self.supply,
+            "reserve": self.reserve,
+            "pending": self.pending,
+            "currency": self.currency_id.name,
+        }
+
+    def action_inject(self, amount, source=None):
+        """Add ``amount`` (major units) of platform money to the fund.
+
+        :return: the ledger lines written (the injection and any exits it caused)
+        """
+        self.ensure_one()
+        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
+            raise UserError(_("Only a points pool manager can inject money."))
+        digits = self.currency_id.decimal_places
+        try:
+            minor = money.round_minor(amount, digits)
+        except (ArithmeticError, ValueError) as error:
+            raise UserError(_("The amount must be a number.")) from error
+        if minor <= 0:
+            raise UserError(_("The amount must be positive."))
+        with self._operation(source=source) as engine:
+            engine.inject(minor)
+        return engine.ledger_lines
+
+    def action_check(self):
+        """Open the reconciliation of this pool against its ledger and the GL."""
+        self.ensure_one()
+        check = self.env["points.pool.check"].create({"pool_id": self.id})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "points.pool.check",
+            "res_id": check.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_open_inject(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Inject money"),
+            "res_model": "points.pool.inject",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_pool_id": self.id},
+        }
+
+    def action_open_members(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("points_pool.points_member_action")
+        action["domain"] = [("pool_id", "=", self.id)]
+        return action
+
+    def action_open_ledger(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "points_pool.points_pool_move_action"
+        )
+        action["domain"] = [("pool_id", "=", self.id)]
+        return action
+
+    # ------------------------------------------------------------------
+    # settlement, vesting and reconciliation jobs
+    # ------------------------------------------------------------------
+    def _settle_due(self, now=None, limit=1000):
+        """Mint every pending lot whose return window closed, in batches.
+
+        One lock per batch; lots in order of settlement time, then id.
+        :return: number of lots minted
+        """
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        Lot = self.env["points.lot"].sudo()
+        total = 0
+        while True:
+            lots = Lot.search(
+                [
+                    ("pool_id", "=", self.id),
+                    ("state", "=", LOT_PENDING),
+                    ("settle_date", "<=", now),
+                ],
+                order="settle_date, id",
+                limit=limit,
+            )
+            if not lots:
+                break
+            payable = lots.filtered(lambda lot: lot._is_still_paid())
+            with self._operation(date=now) as engine:
+                for lot in lots - payable:
+                    engine.refund(engine.store.get(lot.id), 1)
+                for lot in payable:
+                    engine.mint(engine.store.get(lot.id))
+            total += len(payable)
+            if len(lots) < limit:
+                break
+        if not total:
+            # nothing due: still journalize the pending lines of recent payments
+            with self._operation(date=now):
+                pass
+        return total
+
+    def _release_vesting(self):
+        """Daily vesting release of every lot that still has locked units."""
+        self.ensure_one()
+        Lot = self.env["points.lot"].sudo()
+        lots = Lot.search([("pool_id", "=", self.id), ("state", "=", LOT_OPEN), ("locked", ">", 0)])
+        if not lots:
+            return 0
+        with self._operation() as engine:
+            for lot in lots:
+                engine.daily_release(engine.store.get(lot.id))
+        return len(lots)
+
+    @api.model
+    def _cron_settle(self):
+        for pool in self.sudo().search([]):
+            pool._settle_due()
+
+    @api.model
+    def _cron_release(self):
+        for pool in self.sudo().search([("vesting_rate", ">", 0)]):
+            pool._release_vesting()
+
+    @api.model
+    def _cron_check(self):
+        """Daily reconciliation; posts an alert in the pool's chatter on a difference."""
+        for pool in self.sudo().search([]):
+            problems = pool._check_rows(only_problems=True)
+            if problems:
+                body = "; ".join(
+                    f"{row['label']}: {row['expected']} / {row['actual']}" for row in problems
+                )
+                pool.message_post(body=_("Reconciliation differences: %s", body))
+
+    def _trigger_settlement(self):
+        """Run the settlement job soon (return window 0 mints right after payment)."""
+        self.env.ref("points_pool.points_pool_cron_settle")._trigger()
+
+    # ------------------------------------------------------------------
+    # reconciliation
+    # ------------------------------------------------------------------
+    def _gl_balance(self, account):
+        """Credit balance of ``account`` (liabilities positive), posted moves only."""
+        if not account:
+            return 0.0
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(balance), 0)::text FROM account_move_line "
+                "WHERE account_id = %s AND company_id = %s AND parent_state = 'posted'",
+                account.id,
+                self.company_id.id,
+            )
+        )
+        return -money.fraction_of(self.env.cr.fetchone()[0])
+
+    def _check_rows(self, only_problems=False):
+        """Rows of the reconciliation: label, expected, actual, ok.
+
+        Compares the pool row with its ledger (Σ deltas), with its lots, and with
+        the general ledger; checks the ledger numbering has no gap.
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(fund), 0)::text, COALESCE(SUM(reserve), 0)::text, "
+                "COALESCE(SUM(pending), 0)::text, COALESCE(SUM(points), 0)::text, "
+                "COALESCE(SUM(wallet), 0)::text, COALESCE(SUM(credit), 0)::text, "
+                "COUNT(number), COALESCE(MAX(number), 0), COUNT(DISTINCT number) "
+                "FROM points_pool_move WHERE pool_id = %s",
+                self.id,
+            )
+        )
+        l_fund, l_reserve, l_pending, l_points, l_wallet, l_credit, count, top, distinct = (
+            cr.fetchone()
+        )
+        cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(held), 0)::text FROM points_lot WHERE pool_id = %s",
+                self.id,
+            )
+        )
+        lots_held = cr.fetchone()[0]
+        cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(wallet_balance), 0)::text, "
+                "COALESCE(SUM(credit_balance), 0)::text FROM points_member WHERE pool_id = %s",
+                self.id,
+            )
+        )
+        m_wallet, m_credit = cr.fetchone()
+        cr.execute(
+            SQL(
+                "SELECT COUNT(*) FROM points_pool_move WHERE pool_id = %s "
+                "AND account_move_id IS NULL AND kind != 'release' "
+                "AND NOT (kind = 'withdrawal' AND COALESCE(credit, 0) = 0)",
+                self.id,
+            )
+        )
+        unposted = cr.fetchone()[0]
+        f = money.fraction_of
+        fund, reserve, pending = f(self.fund), f(self.reserve), f(self.pending)
+        rows = [
+            (_("Fund = Σ ledger"), fund, f(l_fund)),
+            (_("Reserve = Σ ledger"), reserve, f(l_reserve)),
+            (_("Pending = Σ ledger"), pending, f(l_pending)),
+            (_("Supply = Σ ledger"), f(self.supply), f(l_points)),
+            (_("Supply = Σ units held in lots"), f(self.supply), f(lots_held)),
+            (_("Wallets = Σ ledger"), f(m_wallet), f(l_wallet)),
+            (_("Repurchase credit = Σ ledger"), f(m_credit), f(l_credit)),
+            (_("GL pool liability = fund"), fund, self._gl_balance(self.pool_account_id)),
+            (_("GL reserve = dormant reserve"), reserve, self._gl_balance(self.reserve_account_id)),
+            (_("GL pending = pending inflow"), pending, self._gl_balance(self.pending_account_id)),
+            (_("GL wallet payable = Σ wallets"), f(m_wallet), self._gl_balance(self.wallet_account_id)),
+            (
+                _("GL repurchase credit = Σ credit"),
+                f(m_credit),
+                self._gl_balance(self.credit_account_id),
+            ),
+            (
+                _("GL custody bank = fund + reserve"),
+                fund + reserve,
+                -self._gl_balance(self.custody_account_id),
+            ),
+            (_("Ledger numbers contiguous (count = last)"), Fraction(top), Fraction(distinct)),
+            (_("Ledger lines not yet journalized"), Fraction(0), Fraction(unposted)),
+            (_("Fund ≥ 0"), Fraction(min(fund, 0)), Fraction(0)),
+        ]
+        result = []
+        for label, expected, actual in rows:
+            ok = expected == actual
+            if only_problems and ok:
+                continue
+            result.append(
+                {"label": label, "expected": float(expected), "actual": float(actual), "ok": ok}
+            )
+        return result
+
+
+class _SqlLotStore(LotStore):
+    """Lot store over ``points_lot``: indexed reads, batched writes at the end."""
+
+    COLUMNS = (
+        "id, member_id, basis::text, inflow::text, cap::text, minted::text, held::text, "
+        "locked::text, realized::text, paid::text, state"
+    )
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.digits = pool.currency_id.decimal_places
+        self.lots = {}
+        self.records = {}
+        self.dirty = set()
+
+    def _load(self, rows):
+        result = []
+        d = self.digits
+        for row in rows:
+            lot_id = row[0]
+            if lot_id in self.lots:
+                result.append(self.lots[lot_id])
+                continue
+            lot = Lot(
+                id=lot_id,
+                member_id=row[1],
+                basis=money.to_minor(row[2], d),
+                inflow=money.to_minor(row[3], d),
+                cap=money.to_minor(row[4], d),
+                minted=money.to_minor(row[5], POINT_DIGITS),
+                held=money.to_minor(row[6], POINT_DIGITS),
+                locked=money.to_minor(row[7], POINT_DIGITS),
+                realized=money.to_minor(row[8], d),
+                paid=money.to_minor(row[9], d),
+                state=row[10],
+            )
+            self.lots[lot_id] = lot
+            self.records[lot_id] = {"member_id": lot.member_id}
+            result.append(lot)
+        return result
+
+    def _select(self, where):
+        cr = self.pool.env.cr
+        cr.execute(SQL("SELECT %s FROM points_lot WHERE %s", SQL(self.COLUMNS), where))
+        return self._load(cr.fetchall())
+
+    def get(self, lot_id):
+        if lot_id not in self.lots:
+            self._select(SQL("id = %s", lot_id))
+        return self.lots[lot_id]
+
+    def member_lots(self, member_id):
+        """Open lots of a member, oldest first."""
+        return self._select(
+            SQL(
+                "member_id = %s AND state = 'open' ORDER BY settle_date, id",
+                member_id,
+            )
+        )
+
+    def due_lots(self, price, limit):
+        self.flush()
+        return self._select(
+            SQL(
+                "pool_id = %s AND state = 'open' AND trigger_price <= %s "
+                "ORDER BY trigger_price, id LIMIT %s",
+                self.pool.id,
+                money.ceil_decimal(price),
+                limit,
+            )
+        )
+
+    def save(self, lot):
+        self.lots[lot.id] = lot
+        self.records.setdefault(lot.id, {"member_id": lot.member_id})
+        self.dirty.add(lot.id)
+
+    def flush(self):
+        """Write changed lots with one UPDATE ... FROM (VALUES ...)."""
+        if not self.dirty:
+            return
+        d = self.digits
+        params = self.pool._get_params()
+        values = []
+        for lot_id in sorted(self.dirty):
+            lot = self.lots[lot_id]
+            trigger = lot.trigger(params)
+            values.append(
+                SQL(
+                    "(%s, %s::numeric, %s::numeric, %s::numeric, %s::numeric, %s::numeric, "
+                    "%s::numeric, %s::numeric, %s::numeric, %s, %s::numeric)",
+                    lot.id,
+                    money.to_decimal(lot.basis, d),
+                    money.to_decimal(lot.inflow, d),
+                    money.to_decimal(lot.cap, d),
+                    money.to_decimal(lot.minted, POINT_DIGITS),
+                    money.to_decimal(lot.held, POINT_DIGITS),
+                    money.to_decimal(lot.locked, POINT_DIGITS),
+                    money.to_decimal(lot.realized, d),
+                    money.to_decimal(lot.paid, d),
+                    lot.state,
+                    money.ceil_decimal(trigger) if trigger is not None else None,
+                )
+            )
+        self.pool.env.cr.execute(
+            SQL(
+                "UPDATE points_lot AS l SET basis = v.basis, inflow = v.inflow, cap = v.cap, "
+                "minted = v.minted, held = v.held, locked = v.locked, realized = v.realized, "
+                "paid = v.paid, state = v.state, trigger_price = v.trigger_price, "
+                "write_date = now() at time zone 'UTC', write_uid = %s "
+                "FROM (VALUES %s) AS v(id, basis, inflow, cap, minted, held, locked, realized, "
+                "paid, state, trigger_price) WHERE l.id = v.id",
+                self.pool.env.uid,
+                SQL(", ").join(values),
+            )
+        )
+        self.pool.env["points.lot"].invalidate_model()
+        self.dirty.clear()

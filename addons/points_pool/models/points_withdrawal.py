@@ -1,0 +1,211 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..core import money
+
+WITHDRAWAL_STATE_SELECTION = [
+    ("requested", "Requested"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class PointsWithdrawal(models.Model):
+    """A member's request to take money out of the wallet (SPEC 2 and 5).
+
+    On approval the wallet is debited by one ledger line, the cash share is
+    paid by an outbound ``account.payment`` (Dr wallet payable / Cr outstanding
+    payments) and the rest becomes repurchase credit (Dr wallet / Cr credit).
+    """
+
+    _name = "points.withdrawal"
+    _description = "Wallet Withdrawal"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(readonly=True, copy=False, default="/")
+    member_id = fields.Many2one(
+        "points.member", required=True, index=True, readonly=True, check_company=True
+    )
+    partner_id = fields.Many2one(related="member_id.partner_id", store=True, index=True)
+    pool_id = fields.Many2one(related="member_id.pool_id", store=True)
+    company_id = fields.Many2one(related="member_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="member_id.currency_id")
+    amount = fields.Monetary(required=True, readonly=True, tracking=True)
+    cash_amount = fields.Monetary(readonly=True, copy=False)
+    credit_amount = fields.Monetary("Repurchase credit", readonly=True, copy=False)
+    state = fields.Selection(
+        WITHDRAWAL_STATE_SELECTION, default="requested", required=True, readonly=True, tracking=True
+    )
+    date_approved = fields.Datetime(readonly=True, copy=False)
+    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
+    ledger_line_id = fields.Many2one("points.pool.move", readonly=True, copy=False)
+    reject_reason = fields.Char(readonly=True, tracking=True)
+
+    _sql_constraints = [
+        ("amount_positive", "CHECK(amount > 0)", "A withdrawal amount must be positive."),
+    ]
+
+    @api.constrains("amount", "member_id")
+    def _check_amount(self):
+        for withdrawal in self:
+            if withdrawal.currency_id.compare_amounts(withdrawal.amount, 0) <= 0:
+                raise ValidationError(_("A withdrawal amount must be positive."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            member = self.env["points.member"].browse(vals.get("member_id"))
+            amount = vals.get("amount") or 0.0
+            if amount <= 0:
+                raise UserError(_("A withdrawal amount must be positive."))
+            member.sudo()._lock()
+            member.invalidate_recordset(["wallet_balance"])
+            available = member.sudo().wallet_available
+            if member.currency_id.compare_amounts(amount, available) > 0:
+                raise UserError(
+                    _(
+                        "You cannot withdraw %(amount)s: the wallet has %(available)s available.",
+                        amount=member.currency_id.format(amount) if member.currency_id else amount,
+                        available=member.currency_id.format(available),
+                    )
+                )
+            vals["name"] = self.env["ir.sequence"].next_by_code("points.withdrawal") or "/"
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_approved(self):
+        if any(withdrawal.state == "approved" for withdrawal in self):
+            raise UserError(_("An approved withdrawal cannot be deleted."))
+
+    def _lock_requested(self):
+        """Lock the rows and refuse any that is no longer requested."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("SELECT id, state FROM points_withdrawal WHERE id IN %s FOR UPDATE", tuple(self.ids))
+        )
+        if any(state != "requested" for _id, state in self.env.cr.fetchall()):
+            raise UserError(_("Only requested withdrawals can be approved, rejected or cancelled."))
+        self.invalidate_recordset(["state"])
+
+    def action_approve(self):
+        """Debit the wallet, pay the cash share, book the repurchase credit.
+
+        :return: True; a second approval raises a ``UserError`` and changes nothing
+        """
+        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
+            raise UserError(_("Only a points pool manager can approve withdrawals."))
+        self._lock_requested()
+        for withdrawal in self:
+            withdrawal._approve()
+        return True
+
+    def _approve(self):
+        self.ensure_one()
+        member = self.member_id.sudo()
+        pool = member.pool_id
+        member._lock()
+        member.invalidate_recordset(["wallet_balance"])
+        if self.currency_id.compare_amounts(self.amount, member.wallet_balance) > 0:
+            raise UserError(
+                _(
+                    "The wallet of %(member)s holds %(balance)s, less than %(amount)s.",
+                    member=member.partner_id.display_name,
+                    balance=self.currency_id.format(member.wallet_balance),
+                    amount=self.currency_id.format(self.amount),
+                )
+            )
+        digits = self.currency_id.decimal_places
+        amount = money.round_minor(self.amount, digits)
+        cash = money.round_minor(self.amount * pool.cash_share / 100, digits)
+        cash = min(cash, amount)
+        credit = amount - cash
+        state, number = pool._lock_state()
+        number = pool._absorb_pending(state, number)
+        line = (
+            self.env["points.pool.move"]
+            .sudo()
+            .create(
+                {
+                    "number": number + 1,
+                    "pool_id": pool.id,
+                    "company_id": pool.company_id.id,
+                    "kind": "withdrawal",
+                    "member_id": member.id,
+                    "withdrawal_id": self.id,
+                    "wallet": -money.to_float(amount, digits),
+                    "credit": money.to_float(credit, digits),
+                    "price_before": pool.price,
+                    "price_after": pool.price,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "idempotency_key": f"withdrawal:{self.id}",
+                }
+            )
+        )
+        self.env.cr.execute(
+            SQL("UPDATE points_pool SET ledger_number = %s WHERE id = %s", number + 1, pool.id)
+        )
+        pool.invalidate_recordset(["ledger_number"])
+        self.env["points.member"]._apply_ledger(line)
+        line._post_accounting()
+        payment = self.env["account.payment"]
+        if cash:
+            journal = pool._get_bank_journal()
+            if not journal:
+                raise UserError(_("Configure a bank journal to pay withdrawals."))
+            payment = (
+                self.env["account.payment"]
+                .sudo()
+                .with_company(pool.company_id)
+                .create(
+                    {
+                        "payment_type": "outbound",
+                        "partner_type": "supplier",
+                        "partner_id": member.partner_id.id,
+                        "amount": money.to_float(cash, digits),
+                        "currency_id": pool.currency_id.id,
+                        "journal_id": journal.id,
+                        "payment_method_line_id": journal.outbound_payment_method_line_ids[:1].id,
+                        "destination_account_id": pool.wallet_account_id.id,
+                        "memo": self.name,
+                    }
+                )
+            )
+            payment.action_post()
+        self.write(
+            {
+                "state": "approved",
+                "cash_amount": money.to_float(cash, digits),
+                "credit_amount": money.to_float(credit, digits),
+                "date_approved": fields.Datetime.now(),
+                "approved_by_id": self.env.uid,
+                "payment_id": payment.id,
+                "ledger_line_id": line.id,
+            }
+        )
+        self.message_post(
+            body=_(
+                "Approved: %(cash)s paid, %(credit)s as repurchase credit.",
+                cash=self.currency_id.format(self.cash_amount),
+                credit=self.currency_id.format(self.credit_amount),
+            )
+        )
+
+    def action_reject(self, reason=None):
+        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
+            raise UserError(_("Only a points pool manager can reject withdrawals."))
+        self._lock_requested()
+        self.write({"state": "rejected", "reject_reason": reason or False})
+        return True
+
+    def action_cancel(self):
+        for withdrawal in self:
+            withdrawal.member_id._check_can_act()
+        self._lock_requested()
+        self.write({"state": "cancelled"})
+        return True

@@ -1,0 +1,3 @@
+from . import test_core_pool
+from . import test_core_properties
+from . import test_points_pool

@@ -1,0 +1,122 @@
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class PointsPoolCommon(AccountTestInvoicingCommon):
+    """A company with a chart, a configured pool and helpers to run real orders.
+
+    Later modules (commissions, POS) extend this base.  Pool parameters are the
+    seeds': 30% contribution, 70% points ratio, 20% retention, 3x exit, no
+    return window (minting happens when the settlement job runs).
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.groups_id |= cls.env.ref("points_pool.points_pool_group_manager")
+        cls.pool = cls.env["points.pool"]._get_company_pool(cls.env.company)
+        cls.pool.write(
+            {
+                "contribution_rate": 30.0,
+                "points_ratio": 70.0,
+                "retention": 20.0,
+                "exit_multiple": 3.0,
+                "return_window_days": 0,
+                "cash_share": 100.0,
+            }
+        )
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "Package 1000",
+                "type": "consu",
+                "list_price": 1000.0,
+                "invoice_policy": "order",
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.alice, cls.bob, cls.carol, cls.dave = cls.env["res.partner"].create(
+            [{"name": name} for name in ("Alice", "Bob", "Carol", "Dave")]
+        )
+
+    # ------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------
+    def _order(self, partner, amount=1000.0, product=None, qty=1.0):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": (product or self.product).id,
+                            "product_uom_qty": qty,
+                            "price_unit": amount / qty,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        order.action_confirm()
+        return order
+
+    def _invoice(self, order):
+        invoice = order._create_invoices()
+        invoice.action_post()
+        return invoice
+
+    def _pay(self, invoice, amount=None):
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"amount": amount or invoice.amount_residual})
+            ._create_payments()
+        )
+
+    def _settle(self):
+        return self.pool._settle_due()
+
+    def _buy(self, partner, amount=1000.0, settle=True, **kwargs):
+        """Confirm, invoice, pay and (by default) settle an order."""
+        order = self._order(partner, amount, **kwargs)
+        invoice = self._invoice(order)
+        self._pay(invoice)
+        if settle:
+            self._settle()
+        return order, invoice
+
+    def _member(self, partner):
+        return self.env["points.member"].search(
+            [("pool_id", "=", self.pool.id), ("partner_id", "=", partner.id)]
+        )
+
+    def _refund(self, invoice, amount=None):
+        """Post a credit note of ``amount`` (default: full) for ``invoice``."""
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "return"})
+        )
+        action = wizard.refund_moves()
+        refund = self.env["account.move"].browse(action["res_id"])
+        if amount is not None:
+            refund.invoice_line_ids[0].price_unit = amount / refund.invoice_line_ids[0].quantity
+        refund.action_post()
+        return refund
+
+    def _gl(self, account):
+        return float(self.pool._gl_balance(account))
+
+    def assertPoolReconciles(self):
+        """Fund, supply, wallets: pool row = ledger = lots = GL (SPEC 2 and 5)."""
+        self.pool._settle_due()  # journalize pending lines of recent payments
+        problems = [row for row in self.pool._check_rows() if not row["ok"]]
+        self.assertFalse(problems, "pool does not reconcile: %s" % problems)
+        self.assertAlmostEqual(self._gl(self.pool.pool_account_id), self.pool.fund, places=2)
+        wallets = sum(
+            self.env["points.member"].search([("pool_id", "=", self.pool.id)]).mapped(
+                "wallet_balance"
+            )
+        )
+        self.assertAlmostEqual(self._gl(self.pool.wallet_account_id), wallets, places=2)

@@ -1,0 +1,304 @@
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import PointsPoolCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPointsPoolSeeds(PointsPoolCommon):
+    """The seeds' worked examples, through real sale orders.
+
+    ======  ========  ======  =========  ==============
+    order   inflow    points  price      fund / supply
+    ======  ========  ======  =========  ==============
+    1000    300       210     1.4286     300 / 210
+    1000    300       147     1.6807     600 / 357
+    1000    300       124.95  1.8674     900 / 481.95
+    ======  ========  ======  =========  ==============
+    """
+
+    def test_three_orders_mint_seed_points_and_prices(self):
+        expected = [(210.0, 1.4286, "alice"), (147.0, 1.6807, "bob"), (124.95, 1.8674, "carol")]
+        for points, price, name in expected:
+            partner = getattr(self, name)
+            order, invoice = self._buy(partner)
+            lot = order.points_lot_ids
+            self.assertEqual(lot.state, "open")
+            self.assertEqual(lot.inflow, 300.0)
+            self.assertEqual(lot.basis, 1000.0)
+            self.assertEqual(lot.cap, 3000.0)
+            self.assertEqual(lot.minted, points)
+            self.assertEqual(self._member(partner).points_held, points)
+            self.assertEqual(round(self.pool.price, 4), price)
+            self.assertEqual(order.points_minted, points)
+        self.assertEqual(self.pool.fund, 900.0)
+        self.assertEqual(self.pool.supply, 481.95)
+        first = self.alice and self._member(self.alice).lot_ids
+        self.assertEqual(round(first.trigger_price, 4), 14.2857)
+        ledger = self.env["points.pool.move"].search([("pool_id", "=", self.pool.id)], order="number")
+        self.assertEqual(ledger.mapped("kind"), ["pending", "mint"] * 3)
+        self.assertEqual(ledger.mapped("number"), list(range(1, 7)))
+        self.assertPoolReconciles()
+
+    def test_pending_until_the_return_window_closes(self):
+        self.pool.return_window_days = 7
+        order, invoice = self._buy(self.alice)
+        lot = order.points_lot_ids
+        self.assertEqual(lot.state, "pending")
+        self.assertEqual(self.pool.supply, 0.0)
+        self.assertEqual(self.pool.pending, 300.0)
+        self.assertEqual(self._gl(self.pool.pending_account_id), 300.0)
+        self.assertEqual(self._gl(self.pool.contra_account_id), -300.0)
+        # a week later the job mints
+        later = lot.settle_date
+        self.pool._settle_due(now=later)
+        self.assertEqual(lot.state, "open")
+        self.assertEqual(lot.minted, 210.0)
+        self.assertEqual(self.pool.pending, 0.0)
+        self.assertEqual(self._gl(self.pool.pending_account_id), 0.0)
+        self.assertEqual(self._gl(self.pool.pool_account_id), 300.0)
+        self.assertEqual(-self._gl(self.pool.custody_account_id), 300.0)
+        self.assertPoolReconciles()
+
+    def test_first_lot_exits_at_three_times(self):
+        order, _invoice = self._buy(self.alice)
+        lot = order.points_lot_ids
+        # fund 300 / supply 210: inject until price = 3000 / 210 (fund 3000)
+        self.pool.action_inject(2699.99)
+        self.assertEqual(lot.state, "open", "one cent short of the trigger")
+        lines = self.pool.action_inject(0.01)
+        self.assertEqual(lines.mapped("kind"), ["inject", "exit", "dormancy"])
+        self.assertEqual(lot.state, "exited")
+        member = self._member(self.alice)
+        self.assertEqual(member.wallet_balance, 2400.0)  # 80% of 3000
+        self.assertEqual(member.points_held, 0.0)
+        self.assertEqual(self.pool.supply, 0.0)
+        self.assertEqual(self.pool.reserve, 600.0)
+        self.assertEqual(self.pool.fund, 0.0)
+        self.assertPoolReconciles()
+        # re-entry: a new order opens a new lot at the last price
+        order2, _invoice = self._buy(self.alice)
+        self.assertEqual(order2.points_lot_ids.state, "open")
+        self.assertEqual(order2.points_lot_ids.minted, round(210 / (3000 / 210), 4))
+        self.assertEqual(self.pool.reserve, 570.0, "10% of the inflow leaves the reserve")
+        self.assertPoolReconciles()
+
+    def test_sell_210_points_worth_2000(self):
+        order, _invoice = self._buy(self.alice)
+        self._buy(self.bob)
+        # fund 600 / supply 357; bring the price to 2000/210 = 9.5238...: fund = 3400
+        self.pool.action_inject(2800.0)
+        member = self._member(self.alice)
+        self.assertEqual(member.value, 2000.0)
+        line = member.action_sell(210)
+        self.assertEqual(line.kind, "sell")
+        self.assertEqual(line.wallet, 1600.0)
+        self.assertEqual(line.gross, 2000.0)
+        self.assertEqual(member.wallet_balance, 1600.0)
+        self.assertEqual(self.pool.fund, 3400.0 - 1600.0, "400 stays in the fund")
+        self.assertEqual(self.pool.supply, 147.0)
+        self.assertEqual(order.points_lot_ids.state, "closed")
+        self.assertGreaterEqual(line.price_after, line.price_before)
+        self.assertEqual(line.account_move_id.state, "posted")
+        self.assertPoolReconciles()
+
+    def test_local_life_split_is_configuration(self):
+        """Store take 20% = 2% platform + 2% referral + 16% pool; exit at 1.2x."""
+        self.pool.write({"contribution_rate": 16.0, "exit_multiple": 1.2})
+        order, _invoice = self._buy(self.alice)
+        lot = order.points_lot_ids
+        self.assertEqual(lot.inflow, 160.0)
+        self.assertEqual(lot.minted, 112.0)
+        self.assertEqual(round(lot.trigger_price, 4), 10.7143)
+        self.pool.action_inject(1200.0 - 160.0)
+        self.assertEqual(lot.state, "exited")
+        self.assertEqual(self._member(self.alice).wallet_balance, 960.0)
+        self.assertPoolReconciles()
+
+    def test_product_and_category_rates_override_the_pool(self):
+        category = self.env["product.category"].create(
+            {"name": "Local life", "points_pool_rate_set": True, "points_pool_rate": 16.0}
+        )
+        product = self.env["product.product"].create(
+            {"name": "Meal voucher", "categ_id": category.id, "taxes_id": [], "invoice_policy": "order"}
+        )
+        order, _invoice = self._buy(self.alice, product=product)
+        self.assertEqual(order.points_lot_ids.inflow, 160.0)
+        product.points_pool_rate_set = True
+        product.points_pool_rate = 10.0
+        order, _invoice = self._buy(self.bob, product=product)
+        self.assertEqual(order.points_lot_ids.inflow, 100.0)
+
+
+@tagged("post_install", "-at_install")
+class TestPointsPoolRefunds(PointsPoolCommon):
+    def test_credit_note_before_settlement_drops_pending(self):
+        self.pool.return_window_days = 7
+        order, invoice = self._buy(self.alice)
+        lot = order.points_lot_ids
+        self._refund(invoice)
+        self.assertEqual(lot.state, "cancelled")
+        self.assertEqual(self.pool.pending, 0.0)
+        self.assertEqual(self.pool.supply, 0.0)
+        self.pool._settle_due(now=lot.settle_date)
+        self.assertEqual(self.pool.supply, 0.0, "a cancelled lot is never minted")
+        self.assertPoolReconciles()
+
+    def test_partial_credit_note_before_settlement(self):
+        self.pool.return_window_days = 7
+        order, invoice = self._buy(self.alice)
+        lot = order.points_lot_ids
+        self._refund(invoice, amount=500.0)
+        self.assertEqual(lot.state, "pending")
+        self.assertEqual(lot.inflow, 150.0)
+        self.assertEqual(lot.basis, 500.0)
+        self.assertEqual(lot.cap, 1500.0)
+        self.pool._settle_due(now=lot.settle_date)
+        self.assertEqual(lot.minted, 105.0)
+        self.assertPoolReconciles()
+
+    def test_credit_note_after_settlement_burns_and_keeps_price(self):
+        order_a, invoice_a = self._buy(self.alice)
+        self._buy(self.bob)
+        price_before = self.pool.price_exact
+        self._refund(invoice_a, amount=500.0)
+        lot = order_a.points_lot_ids
+        self.assertEqual(lot.held, 105.0, "half of the 210 units burned")
+        refund_line = self.env["points.pool.move"].search(
+            [("pool_id", "=", self.pool.id), ("kind", "=", "refund")]
+        )
+        self.assertEqual(refund_line.points, -105.0)
+        # release = min(f * I, floor(burned * p)) = min(150, 105 * 1.6807) = 150
+        self.assertEqual(refund_line.gross, 150.0)
+        self.assertEqual(self.pool.fund, 450.0)
+        self.assertGreaterEqual(self.pool.price_exact, price_before)
+        self.assertPoolReconciles()
+
+    def test_refund_after_a_sell_deducts_the_wallet(self):
+        order_a, invoice_a = self._buy(self.alice)
+        self._buy(self.bob)
+        member = self._member(self.alice)
+        sell = member.action_sell(210)
+        paid = sell.wallet
+        self._refund(invoice_a)
+        self.assertEqual(member.wallet_balance, 0.0, "the whole payout is owed back")
+        self.assertEqual(order_a.points_lot_ids.paid, 0.0)
+        self.assertAlmostEqual(paid, 0.8 * 210 * 600 / 357, delta=0.01)
+        self.assertPoolReconciles()
+
+    def test_same_refund_twice_changes_nothing(self):
+        order, invoice = self._buy(self.alice)
+        self._buy(self.bob)
+        refund = self._refund(invoice, amount=500.0)
+        state = self.pool.get_pool_state()
+        count = self.env["points.pool.move"].search_count([("pool_id", "=", self.pool.id)])
+        refund._points_pool_refund()
+        refund.button_draft()
+        refund.action_post()
+        self.assertEqual(self.pool.get_pool_state(), state)
+        self.assertEqual(
+            self.env["points.pool.move"].search_count([("pool_id", "=", self.pool.id)]), count
+        )
+        self.assertEqual(order.points_lot_ids.held, 105.0)
+        self.assertPoolReconciles()
+
+
+@tagged("post_install", "-at_install")
+class TestPointsPoolBadInput(PointsPoolCommon):
+    def _snapshot(self):
+        self.env.invalidate_all()
+        return (
+            self.pool.get_pool_state(),
+            self.env["points.pool.move"].search_count([]),
+            [(m.points_held, m.wallet_balance) for m in self.env["points.member"].search([])],
+        )
+
+    def test_bad_input_is_refused_and_changes_nothing(self):
+        self._buy(self.alice)
+        self._buy(self.bob)
+        member = self._member(self.alice)
+        before = self._snapshot()
+        cases = [
+            (UserError, lambda: member.action_sell(210.0001), "only 210"),
+            (UserError, lambda: member.action_sell(0), "positive"),
+            (UserError, lambda: member.action_sell(-5), "positive"),
+            (UserError, lambda: self.pool.action_inject(0), "positive"),
+            (UserError, lambda: self.pool.action_inject(-10), "positive"),
+            (UserError, lambda: member.action_request_withdrawal(10), "withdraw"),
+            (UserError, lambda: member.action_request_withdrawal(-1), "positive"),
+            (ValidationError, lambda: self.pool.write({"points_ratio": 120.0}), "points ratio"),
+            (ValidationError, lambda: self.pool.write({"retention": 100.0}), "retention"),
+            (ValidationError, lambda: self.pool.write({"exit_multiple": 0.5}), "exit multiple"),
+            (UserError, lambda: self.pool.write({"initial_price": 2.0}), "initial price"),
+        ]
+        for error, call, text in cases:
+            with self.subTest(text=text), self.assertRaises(error) as caught:
+                call()
+            self.assertIn(text, str(caught.exception))
+            self.assertEqual(self._snapshot(), before)
+
+    def test_locked_points_cannot_be_sold(self):
+        self.pool.vesting_rate = 10.0
+        self._buy(self.alice)
+        self._buy(self.bob)
+        member = self._member(self.alice)
+        self.assertEqual(member.points_locked, 210.0)
+        with self.assertRaisesRegex(UserError, "locked"):
+            member.action_sell(1)
+        self.pool._release_vesting()
+        self.assertEqual(member.points_locked, 189.0)
+        self.assertEqual(member.points_free, 21.0)
+        self.assertEqual(member.action_sell(21).points, -21.0)
+        self.assertPoolReconciles()
+
+    def test_reconfirming_an_order_is_refused(self):
+        order, _invoice = self._buy(self.alice)
+        with self.assertRaises(UserError):
+            order.action_confirm()
+        self.assertEqual(len(order.points_lot_ids), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestPointsPoolWithdrawals(PointsPoolCommon):
+    def _wallet(self, amount):
+        """Give Alice ``amount`` in her wallet through a real exit."""
+        self._buy(self.alice)
+        self._buy(self.bob)
+        member = self._member(self.alice)
+        member.action_sell(210)
+        return member
+
+    def test_withdrawal_cash_and_repurchase_credit(self):
+        self.pool.cash_share = 70.0
+        member = self._wallet(0)
+        wallet = member.wallet_balance
+        withdrawal = member.action_request_withdrawal(100.0)
+        self.assertEqual(withdrawal.state, "requested")
+        self.assertAlmostEqual(member.wallet_available, wallet - 100.0, places=2)
+        withdrawal.action_approve()
+        self.assertEqual(withdrawal.state, "approved")
+        self.assertEqual(withdrawal.cash_amount, 70.0)
+        self.assertEqual(withdrawal.credit_amount, 30.0)
+        self.assertEqual(member.wallet_balance, round(wallet - 100.0, 2))
+        self.assertEqual(member.credit_balance, 30.0)
+        payment = withdrawal.payment_id
+        self.assertEqual(payment.amount, 70.0)
+        self.assertEqual(payment.payment_type, "outbound")
+        self.assertRecordValues(
+            payment.move_id.line_ids.filtered(lambda l: l.account_id == self.pool.wallet_account_id),
+            [{"debit": 70.0, "credit": 0.0, "partner_id": self.alice.id}],
+        )
+        self.assertEqual(self._gl(self.pool.credit_account_id), 30.0)
+        self.assertPoolReconciles()
+
+    def test_second_approval_and_overdraw_are_refused(self):
+        member = self._wallet(0)
+        withdrawal = member.action_request_withdrawal(50.0)
+        withdrawal.action_approve()
+        balance = member.wallet_balance
+        with self.assertRaisesRegex(UserError, "Only requested"):
+            withdrawal.action_approve()
+        self.assertEqual(member.wallet_balance, balance)
+        with self.assertRaisesRegex(UserError, "withdraw"):
+            member.action_request_withdrawal(balance + 0.01)
+        self.assertPoolReconciles()
