@@ -13,10 +13,13 @@ pp_require_pg
 pp_start_cluster
 pp_write_conf
 
-state=$(psql -d "$DB" -Atc "select state from ir_module_module where name = '$MODULE'" 2>/dev/null || true)
-if [[ $state != installed ]]; then
+module_state() {
+  psql -d "$DB" -Atc "select state from ir_module_module where name = '$MODULE'" 2>/dev/null || true
+}
+if [[ $(module_state) != installed ]]; then
   echo "Creating database $DB with $MODULE and demo data ..."
-  odoo -c "$PP_CONF" -d "$DB" -i "$MODULE" --stop-after-init ||
+  odoo -c "$PP_CONF" -d "$DB" -i "$MODULE" --stop-after-init || true
+  [[ $(module_state) == installed ]] ||
     pp_die "installing $MODULE into database $DB failed (see the log above)"
 fi
 
