@@ -22,7 +22,7 @@
         "views/points_pool_wizard_views.xml",
         "views/points_pool_menus.xml",
     ],
-    "demo": [],
+    "demo": ["data/points_pool_demo.xml"],
     "post_init_hook": "_post_init_hook",
     "installable": True,
     "application": True,

@@ -8,3 +8,4 @@ from . import product
 from . import res_company
 from . import res_config_settings
 from . import sale_order
+from . import points_pool_demo

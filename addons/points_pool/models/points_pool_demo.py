@@ -1,0 +1,184 @@
+import logging
+from fractions import Fraction
+
+from odoo import Command, api, models
+
+from ..core import money
+from ..core.pool import POINT_DIGITS, POINT_SCALE
+
+_logger = logging.getLogger(__name__)
+
+# (partner xml id, order amount): eleven orders, then the exited member re-enters
+DEMO_ORDERS = [
+    ("res_partner_demo_zhang_wei", 1000.0),
+    ("res_partner_demo_alice_chen", 1000.0),
+    ("res_partner_demo_li_na", 1000.0),
+    ("res_partner_demo_brian_miller", 500.0),
+    ("res_partner_demo_wang_fang", 2000.0),
+    ("res_partner_demo_chloe_martin", 800.0),
+    ("res_partner_demo_zhang_wei", 1500.0),
+    ("res_partner_demo_alice_chen", 600.0),
+    ("res_partner_demo_li_na", 1200.0),
+    ("res_partner_demo_brian_miller", 900.0),
+    ("res_partner_demo_chloe_martin", 2500.0),
+]
+DEMO_REENTRY = ("res_partner_demo_zhang_wei", 1000.0)
+DEMO_SELLER = ("res_partner_demo_alice_chen", 50.0)
+
+# the seeds' parameters; no return window so each paid order mints at once
+DEMO_POOL_VALS = {
+    "contribution_rate": 30.0,
+    "contribution_base": "untaxed",
+    "points_ratio": 70.0,
+    "retention": 20.0,
+    "exit_multiple": 3.0,
+    "cash_share": 100.0,
+    "vesting_rate": 0.0,
+    "return_window_days": 0,
+}
+
+
+class PointsPool(models.Model):
+    _inherit = "points.pool"
+
+    @api.model
+    def _load_demo_data(self):
+        """Fill the main company's pool with a small, consistent history.
+
+        Real documents all the way: sale orders confirmed, invoiced and paid
+        through ``account.payment.register``, settled by :meth:`_settle_due`;
+        then a sale of points, an injection that forces the oldest lot out,
+        the exited member's re-entry and two withdrawals (one approved, one
+        left for the manager).  Does nothing if the pool already has ledger
+        lines (module update) or if the company has no chart of accounts.
+        """
+        company = self.env.ref("base.main_company")
+        if not company.chart_template:
+            _logger.info(
+                "points_pool demo: %s has no chart of accounts, skipped", company.name
+            )
+            return False
+        pool = self.sudo()._get_company_pool(company)
+        if (
+            self.env["points.pool.move"]
+            .sudo()
+            .search_count([("pool_id", "=", pool.id)], limit=1)
+        ):
+            _logger.info(
+                "points_pool demo: the pool of %s has ledger lines, skipped",
+                company.name,
+            )
+            return False
+        pool = pool.with_env(self.env(su=True)).with_company(company)
+        env = pool.env
+        pool.write({**DEMO_POOL_VALS, "active": True})
+        product = env.ref("points_pool.product_product_demo_package")
+
+        def partner(xml_id):
+            return env.ref(f"points_pool.{xml_id}")
+
+        for xml_id, amount in DEMO_ORDERS:
+            pool._demo_buy(partner(xml_id), product, amount)
+
+        # a member sells some free points into the wallet
+        seller = pool._demo_member(partner(DEMO_SELLER[0]))
+        seller.action_sell(DEMO_SELLER[1])
+
+        # platform money up to the lowest exit trigger: the oldest lot exits
+        pool.action_inject(pool._demo_injection_to_first_exit())
+
+        # the exited member comes back: a new order opens a new lot
+        pool._demo_buy(partner(DEMO_REENTRY[0]), product, DEMO_REENTRY[1])
+
+        # withdrawals: the exited member's is approved, the seller's waits
+        Withdrawal = env["points.withdrawal"]
+        exited = pool._demo_member(partner(DEMO_REENTRY[0]))
+        approved = Withdrawal.create(
+            {
+                "member_id": exited.id,
+                "amount": pool._demo_round_down(exited.wallet_balance / 2),
+            }
+        )
+        approved.action_approve()
+        Withdrawal.create(
+            {
+                "member_id": seller.id,
+                "amount": pool._demo_round_down(seller.wallet_balance),
+            }
+        )
+        problems = pool._check_rows(only_problems=True)
+        if problems:
+            _logger.warning(
+                "points_pool demo: the pool does not reconcile: %s", problems
+            )
+        _logger.info(
+            "points_pool demo: %s members, fund %s, supply %s, price %.4f",
+            pool.member_count,
+            pool.fund,
+            pool.supply,
+            pool.price,
+        )
+        return True
+
+    # ------------------------------------------------------------------
+    # helpers of the demo loader
+    # ------------------------------------------------------------------
+    def _demo_buy(self, partner, product, amount):
+        """Confirm, invoice, pay (payment register) and settle one order."""
+        self.ensure_one()
+        env = self.env
+        order = env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": self.company_id.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": 1.0,
+                            "price_unit": amount,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        self._settle_due()
+        return order
+
+    def _demo_member(self, partner):
+        self.ensure_one()
+        return self.env["points.member"].search(
+            [("pool_id", "=", self.id), ("partner_id", "=", partner.id)], limit=1
+        )
+
+    def _demo_round_down(self, amount):
+        """Whole currency units, for round demo amounts."""
+        return float(int(amount))
+
+    def _demo_injection_to_first_exit(self):
+        """Smallest whole amount that lifts the price to the lowest exit trigger.
+
+        ``p = P / S >= t = (C - R) / u`` for the open lot with the lowest trigger.
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT cap::text, realized::text, held::text FROM points_lot "
+            "WHERE pool_id = %s AND state = 'open' AND held > 0 "
+            "ORDER BY trigger_price, id LIMIT 1",
+            [self.id],
+        )
+        cap, realized, held = self.env.cr.fetchone()
+        trigger = (money.fraction_of(cap) - money.fraction_of(realized)) / (
+            Fraction(money.to_minor(held, POINT_DIGITS), POINT_SCALE)
+        )
+        supply = Fraction(money.round_minor(self.supply, POINT_DIGITS), POINT_SCALE)
+        needed = trigger * supply - money.fraction_of(self.fund)
+        return float(-(-needed // 1))
