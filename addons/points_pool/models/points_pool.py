@@ -794,6 +794,24 @@ class PointsPool(models.Model):
             )
         return result
 
+    # ------------------------------------------------------------------
+    # dashboard (back office): the pool form's stat buttons
+    # ------------------------------------------------------------------
+    withdrawal_to_approve_count = fields.Integer(
+        "Withdrawals to approve", compute="_compute_withdrawal_to_approve_count"
+    )
+
+    def _compute_withdrawal_to_approve_count(self):
+        counts = dict(
+            self.env["points.withdrawal"]._read_group(
+                [("pool_id", "in", self.ids), ("state", "=", "requested")],
+                ["pool_id"],
+                ["__count"],
+            )
+        )
+        for pool in self:
+            pool.withdrawal_to_approve_count = counts.get(pool, 0)
+
 
 class _SqlLotStore(LotStore):
     """Lot store over ``points_lot``: indexed reads, batched writes at the end."""
