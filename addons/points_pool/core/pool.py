@@ -264,27 +264,26 @@ class PoolEngine:
 
     def _record(self, event, price_before):
         state = self.state
-        if state.supply == 0 and state.fund > 0:
-            # dormancy: nobody holds points, the residue waits in the reserve
-            event.price_after = price_before
-            self.events.append(event)
-            dormant = Event(
-                kind="dormancy",
-                fund=-state.fund,
-                reserve=state.fund,
-                price_before=price_before,
-                price_after=price_before,
-            )
-            state.reserve += state.fund
-            state.fund = 0
-            self.events.append(dormant)
-        else:
-            event.price_after = self.price()
-            self.events.append(event)
+        # the last price first: with S = 0 the price *is* the last price
         if state.supply > 0:
             state.last_price = self.price()
         elif state.last_price is None or state.last_price < price_before:
             state.last_price = price_before
+        event.price_after = self.price()
+        self.events.append(event)
+        if state.supply == 0 and state.fund > 0:
+            # dormancy: nobody holds points, the residue waits in the reserve
+            self.events.append(
+                Event(
+                    kind="dormancy",
+                    fund=-state.fund,
+                    reserve=state.fund,
+                    price_before=event.price_after,
+                    price_after=event.price_after,
+                )
+            )
+            state.reserve += state.fund
+            state.fund = 0
         return event
 
     # ------------------------------------------------------------------
@@ -341,6 +340,10 @@ class PoolEngine:
         """
         if units <= 0:
             raise PoolError("non_positive_points", points=units)
+        if len({lot.id for lot in lots}) != len(lots) or any(
+            lot.member_id != member_id for lot in lots
+        ):
+            raise PoolError("bad_lots", member=member_id)
         free = sum(lot.free for lot in lots if lot.state == LOT_OPEN)
         if units > free:
             raise PoolError(

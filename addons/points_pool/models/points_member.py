@@ -107,7 +107,7 @@ class PointsMember(models.Model):
         """Lock the member rows (wallet changes outside pool events)."""
         self.env.flush_all()
         self.env.cr.execute(
-            SQL("SELECT id FROM points_member WHERE id IN %s FOR UPDATE", tuple(self.ids))
+            SQL("SELECT id FROM points_member WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids))
         )
 
     @api.model

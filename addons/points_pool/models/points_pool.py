@@ -71,7 +71,7 @@ class PointsPool(models.Model):
 
     The row is the one serialization point: every event that changes the fund
     or the supply runs inside :meth:`_operation`, which flushes the ORM, locks
-    this row with ``SELECT ... FOR UPDATE``, runs the pure engine and writes
+    this row with ``SELECT ... FOR NO KEY UPDATE`` (inserts that only reference the pool, like pending lines at payment, never wait for it), runs the pure engine and writes
     state, lots, ledger lines and one journal entry.
     """
 
@@ -382,7 +382,7 @@ class PointsPool(models.Model):
         self.env.cr.execute(
             SQL(
                 "SELECT fund::text, supply::text, reserve::text, pending::text, "
-                "last_price_exact, ledger_number FROM points_pool WHERE id = %s FOR UPDATE",
+                "last_price_exact, ledger_number FROM points_pool WHERE id = %s FOR NO KEY UPDATE",
                 self.id,
             )
         )

@@ -86,7 +86,7 @@ class PointsWithdrawal(models.Model):
         """Lock the rows and refuse any that is no longer requested."""
         self.env.flush_all()
         self.env.cr.execute(
-            SQL("SELECT id, state FROM points_withdrawal WHERE id IN %s FOR UPDATE", tuple(self.ids))
+            SQL("SELECT id, state FROM points_withdrawal WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids))
         )
         if any(state != "requested" for _id, state in self.env.cr.fetchall()):
             raise UserError(_("Only requested withdrawals can be approved, rejected or cancelled."))

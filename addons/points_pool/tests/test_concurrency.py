@@ -1,0 +1,192 @@
+import threading
+import uuid
+from unittest.mock import patch
+from fractions import Fraction
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.points_pool.core.pool import (
+    Lot,
+    MemoryLotStore,
+    PoolEngine,
+    PoolState,
+)
+from odoo.modules.registry import Registry
+from odoo.service.model import retrying
+
+
+@tagged("post_install", "-at_install")
+class TestPoolConcurrency(BaseCase):
+    """Two real cursors on one pool give exactly what the same events give in series.
+
+    The fixtures are committed in a company of their own (a test database is
+    thrown away after the run); each thread works in its own transaction and
+    commits, so the pool row lock is what keeps them apart.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create({"name": f"Concurrency Co {uuid.uuid4().hex[:8]}"})
+            env["account.chart.template"].try_loading(
+                "generic_coa", company=company, install_demo=False
+            )
+            env = env(context={"allowed_company_ids": company.ids})
+            pool = env["points.pool"]._get_company_pool(company)
+            pool.write({"return_window_days": 0, "contribution_rate": 30.0})
+            product = env["product.product"].create(
+                {
+                    "name": "Package",
+                    "list_price": 1000.0,
+                    "invoice_policy": "order",
+                    "taxes_id": [Command.clear()],
+                    "company_id": company.id,
+                }
+            )
+            partners = env["res.partner"].create(
+                [{"name": "Thread A", "company_id": company.id}, {"name": "Thread B", "company_id": company.id}]
+            )
+            cls.warm = env["res.partner"].create({"name": "Warm-up", "company_id": company.id}).id
+            cls.ids = {
+                "company": company.id,
+                "pool": pool.id,
+                "product": product.id,
+                "partners": partners.ids,
+            }
+        # one order in series first, so the journals have a previous entry and
+        # concurrent postings take Odoo's retried sequence lock
+        with cls.registry.cursor() as cr:
+            TestPoolConcurrency._buy_and_settle(cls, cls.warm)(cls._env(cls, cr))
+
+    def _env(self, cr):
+        return api.Environment(
+            cr, SUPERUSER_ID, {"allowed_company_ids": [self.ids["company"]]}
+        )
+
+    def _run_parallel(self, *jobs):
+        """Run each job(env) in its own thread and cursor, started together.
+
+        While tests run, the main thread holds ``Registry._lock`` (odoo/service/
+        server.py), which a new transaction takes to find its registry; the
+        threads get a lock of their own for the duration, as test mode does.
+        """
+        barrier = threading.Barrier(len(jobs))
+        errors = []
+        envs = [self._env(self.registry.cursor()) for _job in jobs]
+
+        def worker(job, env):
+            try:
+                barrier.wait(timeout=30)
+                # what Odoo's RPC layer does: retry on lock/serialization errors
+                retrying(lambda: job(env), env)
+                env.cr.commit()
+            except Exception as error:  # noqa: BLE001 - reported to the test below
+                errors.append(error)
+            finally:
+                env.cr.close()
+
+        threads = [threading.Thread(target=worker, args=pair) for pair in zip(jobs, envs)]
+        with mute_logger("odoo.sql_db", "odoo.service.model"), patch.object(
+            Registry, "_lock", threading.RLock()
+        ):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=240)
+        self.assertFalse([thread for thread in threads if thread.is_alive()], "threads hang")
+        self.assertFalse(errors, errors)
+
+    def _buy_and_settle(self, partner_id):
+        def job(env):
+            order = env["sale.order"].create(
+                {
+                    "partner_id": partner_id,
+                    "company_id": self.ids["company"],
+                    "order_line": [
+                        Command.create(
+                            {"product_id": self.ids["product"], "price_unit": 1000.0, "tax_id": []}
+                        )
+                    ],
+                }
+            )
+            order.action_confirm()
+            invoice = order._create_invoices()
+            invoice.action_post()
+            env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({})._create_payments()
+            env["points.pool"].browse(self.ids["pool"])._settle_due()
+
+        return job
+
+    def _state(self):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            pool = env["points.pool"].browse(self.ids["pool"])
+            problems = [row for row in pool._check_rows() if not row["ok"]]
+            members = env["points.member"].search([("pool_id", "=", pool.id)])
+            return {
+                "fund": pool.fund,
+                "supply": pool.supply,
+                "gl_pool": float(pool._gl_balance(pool.pool_account_id)),
+                "problems": problems,
+                "wallets": {m.partner_id.id: m.wallet_balance for m in members},
+                "points": {m.partner_id.id: m.points_held for m in members},
+            }
+
+    def test_concurrent_orders_then_sell_and_inject(self):
+        partner_a, partner_b = self.ids["partners"]
+        # 1. two orders paid and settled at the same time: 210 + 147 points either way
+        # (after the warm-up order: 210 points at 1.00)
+        self._run_parallel(self._buy_and_settle(partner_a), self._buy_and_settle(partner_b))
+        state = self._state()
+        self.assertFalse(state["problems"])
+        self.assertEqual(state["fund"], 900.0)
+        self.assertEqual(state["supply"], 481.95)
+        self.assertEqual(state["gl_pool"], 900.0)
+        self.assertEqual(state["points"][self.warm], 210.0)
+        self.assertEqual(sorted([state["points"][partner_a], state["points"][partner_b]]), [124.95, 147.0])
+        first = self.warm
+
+        # 2. a sell and an injection at the same time: the result is one of the
+        #    two serial orders, computed by the pure engine
+        def sell(env):
+            member = env["points.member"].search(
+                [("pool_id", "=", self.ids["pool"]), ("partner_id", "=", first)]
+            )
+            member.action_sell(100)
+
+        def inject(env):
+            env["points.pool"].browse(self.ids["pool"]).action_inject(500.0)
+
+        self._run_parallel(sell, inject)
+        state = self._state()
+        self.assertFalse(state["problems"])
+        serial = [self._serial(order) for order in (("sell", "inject"), ("inject", "sell"))]
+        got = (round(state["fund"], 2), round(state["supply"], 4), round(state["wallets"][first], 2))
+        self.assertIn(got, serial)
+
+    @staticmethod
+    def _serial(order):
+        """Fund, supply and the seller's wallet after the events in ``order``."""
+        from odoo.addons.points_pool.core.pool import PoolParams
+
+        params = PoolParams()
+        store = MemoryLotStore(params)
+        state = PoolState(fund=90000, supply=4819500, last_price=Fraction(90000 * 10**4, 4819500 * 100))
+        lot = store.add(Lot(1, 1, 100000, 30000, 300000, 2100000, 2100000, 0, state="open"))
+        store.add(Lot(2, 2, 100000, 30000, 300000, 1470000, 1470000, 0, state="open"))
+        store.add(Lot(3, 3, 100000, 30000, 300000, 1249500, 1249500, 0, state="open"))
+        engine = PoolEngine(params, state, store)
+        wallet = 0
+        for step in order:
+            if step == "sell":
+                wallet += engine.sell(1, [lot], 1000000).wallet
+            else:
+                engine.inject(50000)
+        return (state.fund / 100, state.supply / 10**4, wallet / 100)

@@ -1,0 +1,45 @@
+from odoo.tests import tagged
+
+from .common import PointsPoolCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPointsPoolQueryCount(PointsPoolCommon):
+    """The pool's cost on the checkout path, counted in queries.
+
+    Confirming a sale order does nothing for the pool; paying an invoice only
+    inserts a pending lot and ledger line (no pool lock).  The benchmark in
+    ``tests/benchmark.py`` measures time; this test guards the query budget.
+    """
+
+    def _count(self, callback):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        callback()
+        self.env.flush_all()
+        return self.cr.sql_log_count - before
+
+    def _confirm_and_pay_counts(self):
+        warm = self._order(self.bob)
+        self._pay(self._invoice(warm))
+        draft = self.env["sale.order"].create(
+            {
+                "partner_id": self.alice.id,
+                "order_line": [(0, 0, {"product_id": self.product.id, "price_unit": 1000.0, "tax_id": []})],
+            }
+        )
+        confirm = self._count(draft.action_confirm)
+        invoice = self._invoice(draft)
+        pay = self._count(lambda: self._pay(invoice))
+        return confirm, pay
+
+    def test_query_budget_of_confirm_and_payment(self):
+        self.pool.active = False
+        confirm_off, pay_off = self._confirm_and_pay_counts()
+        self.pool.active = True
+        confirm_on, pay_on = self._confirm_and_pay_counts()
+        # the pool adds nothing to a confirmation and a bounded insert to a payment
+        self.assertLessEqual(confirm_on - confirm_off, 4, (confirm_on, confirm_off))
+        self.assertLessEqual(pay_on - pay_off, 20, (pay_on, pay_off))
+        self.assertGreater(pay_on, pay_off, "the pending lot is booked at payment")
