@@ -170,11 +170,26 @@ class PointsMember(models.Model):
         }
 
     def action_sell(self, points):
-        """Sell ``points`` free points at the current price into the wallet.
+        """Sell ``points`` free points at the current price into the wallet (RPC).
 
         Oldest lots first; the payout is ``floor((1 - r) * points * price)``.
-        :return: the ``sell`` ledger line
+        :return: ``{"ledger_id", "points", "gross", "payout", "price_before",
+            "price_after", "exits"}`` (exits: lots forced out by the price rise)
         """
+        lines = self._sell(points)
+        line = lines.filtered(lambda ledger: ledger.kind == "sell")
+        return {
+            "ledger_id": line.id,
+            "points": -line.points,
+            "gross": line.gross,
+            "payout": line.wallet,
+            "price_before": line.price_before,
+            "price_after": line.price_after,
+            "exits": len(lines.filtered(lambda ledger: ledger.kind == "exit")),
+        }
+
+    def _sell(self, points):
+        """Sell points; :return: every ledger line written (the sell, exits, ...)."""
         self.ensure_one()
         self._check_can_act()
         try:
@@ -185,16 +200,25 @@ class PointsMember(models.Model):
         with pool._operation(source=self) as engine:
             lots = engine.store.member_lots(self.id)
             engine.sell(self.id, lots, units)
-        return engine.ledger_lines.filtered(lambda line: line.kind == "sell")
+        return engine.ledger_lines
 
     def action_request_withdrawal(self, amount):
-        """Request a withdrawal of ``amount`` from the wallet (a manager approves it).
+        """Request a withdrawal of ``amount`` from the wallet (RPC; a manager approves).
 
-        :return: the ``points.withdrawal`` record
+        :return: ``{"withdrawal_id", "name", "state", "amount"}``
         """
+        withdrawal = self._request_withdrawal(amount)
+        return {
+            "withdrawal_id": withdrawal.id,
+            "name": withdrawal.name,
+            "state": withdrawal.state,
+            "amount": withdrawal.amount,
+        }
+
+    def _request_withdrawal(self, amount):
         self.ensure_one()
         self._check_can_act()
-        return self.env["points.withdrawal"].create({"member_id": self.id, "amount": amount})
+        return self.env["points.withdrawal"].sudo().create({"member_id": self.id, "amount": amount})
 
     def _check_can_act(self):
         """Managers act for anyone; others only for their own commercial partner."""

@@ -62,6 +62,7 @@ def _pool_error_message(env, error):
         "bad_fraction": _("The refunded share must be above 0%% and at most 100%%."),
         "lot_cancelled": _("This order's points were already cancelled."),
         "lot_not_pending": _("This lot was already settled."),
+        "bad_lots": _("These lots do not all belong to this member."),
     }
     return messages.get(error.code, error.code) % values
 
@@ -559,11 +560,25 @@ class PointsPool(models.Model):
             "currency": self.currency_id.name,
         }
 
-    def action_inject(self, amount, source=None):
-        """Add ``amount`` (major units) of platform money to the fund.
+    @api.model
+    def get_company_pool(self):
+        """Id of the current company's pool (RPC), created on first use."""
+        return self._get_company_pool().id
 
-        :return: the ledger lines written (the injection and any exits it caused)
+    def action_inject(self, amount):
+        """Add ``amount`` (major units) of platform money to the fund (RPC).
+
+        :return: ``{"ledger_ids", "exits", "price"}``
         """
+        lines = self._inject(amount)
+        return {
+            "ledger_ids": lines.ids,
+            "exits": len(lines.filtered(lambda line: line.kind == "exit")),
+            "price": self.get_pool_state()["price"],
+        }
+
+    def _inject(self, amount, source=None):
+        """Inject money; :return: the ledger lines written (injection, exits, ...)."""
         self.ensure_one()
         if not self.env.user.has_group("points_pool.points_pool_group_manager"):
             raise UserError(_("Only a points pool manager can inject money."))

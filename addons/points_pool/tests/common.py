@@ -86,6 +86,10 @@ class PointsPoolCommon(AccountTestInvoicingCommon):
             self._settle()
         return order, invoice
 
+    def _sell_line(self, member, points):
+        """Sell through the model and return the ``sell`` ledger line."""
+        return member._sell(points).filtered(lambda line: line.kind == "sell")
+
     def _member(self, partner):
         return self.env["points.member"].search(
             [("pool_id", "=", self.pool.id), ("partner_id", "=", partner.id)]

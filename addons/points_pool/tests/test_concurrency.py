@@ -159,10 +159,10 @@ class TestPoolConcurrency(BaseCase):
             member = env["points.member"].search(
                 [("pool_id", "=", self.ids["pool"]), ("partner_id", "=", first)]
             )
-            member.action_sell(100)
+            member._sell(100)
 
         def inject(env):
-            env["points.pool"].browse(self.ids["pool"]).action_inject(500.0)
+            env["points.pool"].browse(self.ids["pool"])._inject(500.0)
 
         self._run_parallel(sell, inject)
         state = self._state()

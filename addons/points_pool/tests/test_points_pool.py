@@ -64,9 +64,9 @@ class TestPointsPoolSeeds(PointsPoolCommon):
         order, _invoice = self._buy(self.alice)
         lot = order.points_lot_ids
         # fund 300 / supply 210: inject until price = 3000 / 210 (fund 3000)
-        self.pool.action_inject(2699.99)
+        self.pool._inject(2699.99)
         self.assertEqual(lot.state, "open", "one cent short of the trigger")
-        lines = self.pool.action_inject(0.01)
+        lines = self.pool._inject(0.01)
         self.assertEqual(lines.mapped("kind"), ["inject", "exit", "dormancy"])
         self.assertEqual(lot.state, "exited")
         member = self._member(self.alice)
@@ -87,10 +87,10 @@ class TestPointsPoolSeeds(PointsPoolCommon):
         order, _invoice = self._buy(self.alice)
         self._buy(self.bob)
         # fund 600 / supply 357; bring the price to 2000/210 = 9.5238...: fund = 3400
-        self.pool.action_inject(2800.0)
+        self.pool._inject(2800.0)
         member = self._member(self.alice)
         self.assertEqual(member.value, 2000.0)
-        line = member.action_sell(210)
+        line = self._sell_line(member, 210)
         self.assertEqual(line.kind, "sell")
         self.assertEqual(line.wallet, 1600.0)
         self.assertEqual(line.gross, 2000.0)
@@ -110,7 +110,7 @@ class TestPointsPoolSeeds(PointsPoolCommon):
         self.assertEqual(lot.inflow, 160.0)
         self.assertEqual(lot.minted, 112.0)
         self.assertEqual(round(lot.trigger_price, 4), 10.7143)
-        self.pool.action_inject(1200.0 - 160.0)
+        self.pool._inject(1200.0 - 160.0)
         self.assertEqual(lot.state, "exited")
         self.assertEqual(self._member(self.alice).wallet_balance, 960.0)
         self.assertPoolReconciles()
@@ -178,7 +178,7 @@ class TestPointsPoolRefunds(PointsPoolCommon):
         order_a, invoice_a = self._buy(self.alice)
         self._buy(self.bob)
         member = self._member(self.alice)
-        sell = member.action_sell(210)
+        sell = self._sell_line(member, 210)
         paid = sell.wallet
         self._refund(invoice_a)
         self.assertEqual(member.wallet_balance, 0.0, "the whole payout is owed back")
@@ -219,13 +219,13 @@ class TestPointsPoolBadInput(PointsPoolCommon):
         member = self._member(self.alice)
         before = self._snapshot()
         cases = [
-            (UserError, lambda: member.action_sell(210.0001), "only 210"),
-            (UserError, lambda: member.action_sell(0), "positive"),
-            (UserError, lambda: member.action_sell(-5), "positive"),
-            (UserError, lambda: self.pool.action_inject(0), "positive"),
-            (UserError, lambda: self.pool.action_inject(-10), "positive"),
-            (UserError, lambda: member.action_request_withdrawal(10), "withdraw"),
-            (UserError, lambda: member.action_request_withdrawal(-1), "positive"),
+            (UserError, lambda: self._sell_line(member, 210.0001), "only 210"),
+            (UserError, lambda: self._sell_line(member, 0), "positive"),
+            (UserError, lambda: self._sell_line(member, -5), "positive"),
+            (UserError, lambda: self.pool._inject(0), "positive"),
+            (UserError, lambda: self.pool._inject(-10), "positive"),
+            (UserError, lambda: member._request_withdrawal(10), "withdraw"),
+            (UserError, lambda: member._request_withdrawal(-1), "positive"),
             (ValidationError, lambda: self.pool.write({"points_ratio": 120.0}), "points ratio"),
             (ValidationError, lambda: self.pool.write({"retention": 100.0}), "retention"),
             (ValidationError, lambda: self.pool.write({"exit_multiple": 0.5}), "exit multiple"),
@@ -244,11 +244,11 @@ class TestPointsPoolBadInput(PointsPoolCommon):
         member = self._member(self.alice)
         self.assertEqual(member.points_locked, 210.0)
         with self.assertRaisesRegex(UserError, "locked"):
-            member.action_sell(1)
+            self._sell_line(member, 1)
         self.pool._release_vesting()
         self.assertEqual(member.points_locked, 189.0)
         self.assertEqual(member.points_free, 21.0)
-        self.assertEqual(member.action_sell(21).points, -21.0)
+        self.assertEqual(self._sell_line(member, 21).points, -21.0)
         self.assertPoolReconciles()
 
     def test_reconfirming_an_order_is_refused(self):
@@ -265,14 +265,14 @@ class TestPointsPoolWithdrawals(PointsPoolCommon):
         self._buy(self.alice)
         self._buy(self.bob)
         member = self._member(self.alice)
-        member.action_sell(210)
+        self._sell_line(member, 210)
         return member
 
     def test_withdrawal_cash_and_repurchase_credit(self):
         self.pool.cash_share = 70.0
         member = self._wallet(0)
         wallet = member.wallet_balance
-        withdrawal = member.action_request_withdrawal(100.0)
+        withdrawal = member._request_withdrawal(100.0)
         self.assertEqual(withdrawal.state, "requested")
         self.assertAlmostEqual(member.wallet_available, wallet - 100.0, places=2)
         withdrawal.action_approve()
@@ -293,12 +293,12 @@ class TestPointsPoolWithdrawals(PointsPoolCommon):
 
     def test_second_approval_and_overdraw_are_refused(self):
         member = self._wallet(0)
-        withdrawal = member.action_request_withdrawal(50.0)
+        withdrawal = member._request_withdrawal(50.0)
         withdrawal.action_approve()
         balance = member.wallet_balance
         with self.assertRaisesRegex(UserError, "Only requested"):
             withdrawal.action_approve()
         self.assertEqual(member.wallet_balance, balance)
         with self.assertRaisesRegex(UserError, "withdraw"):
-            member.action_request_withdrawal(balance + 0.01)
+            member._request_withdrawal(balance + 0.01)
         self.assertPoolReconciles()

@@ -13,5 +13,5 @@ class PointsPoolInject(models.TransientModel):
 
     def action_inject(self):
         self.ensure_one()
-        self.pool_id.action_inject(self.amount)
+        self.pool_id._inject(self.amount)
         return {"type": "ir.actions.act_window_close"}

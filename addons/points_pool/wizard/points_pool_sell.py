@@ -38,5 +38,5 @@ class PointsPoolSell(models.TransientModel):
         self.ensure_one()
         if self.points <= 0:
             raise UserError(_("The number of points must be positive."))
-        self.member_id.action_sell(self.points)
+        self.member_id._sell(self.points)
         return {"type": "ir.actions.act_window_close"}
