@@ -4,6 +4,7 @@ from . import points_member
 from . import points_pool_move
 from . import points_withdrawal
 from . import account_move
+from . import account_chart_template
 from . import product
 from . import res_company
 from . import res_config_settings

@@ -3,6 +3,7 @@ from datetime import timedelta
 from fractions import Fraction
 
 from odoo import _, fields, models
+from odoo.exceptions import UserError
 
 from ..core import money
 from ..core.pool import floor
@@ -12,6 +13,29 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     points_lot_ids = fields.One2many("points.lot", "invoice_id", string="Points lots")
+
+    # ------------------------------------------------------------------
+    # the pool's own entries are never edited: corrections are new events
+    # ------------------------------------------------------------------
+    def button_draft(self):
+        self._points_pool_check_not_booked()
+        return super().button_draft()
+
+    def button_cancel(self):
+        self._points_pool_check_not_booked()
+        return super().button_cancel()
+
+    def _points_pool_check_not_booked(self):
+        booked = self.env["points.pool.move"].sudo().search_count(
+            [("account_move_id", "in", self.ids)], limit=1
+        )
+        if booked:
+            raise UserError(
+                _(
+                    "This entry books points pool events. It cannot be reset or cancelled: "
+                    "book a correcting event (refund, injection) instead."
+                )
+            )
 
     # ------------------------------------------------------------------
     # payment: pending inflow (checkout path: no pool lock)

@@ -343,7 +343,7 @@ class PointsPool(models.Model):
             raise UserError(
                 _(
                     "Set the operating bank account of the points pool of %(company)s "
-                    "(Points Pool > Configuration > Pool).",
+                    "(Points Pool > Configuration > Pools).",
                     company=self.company_id.name,
                 )
             )
@@ -599,6 +599,7 @@ class PointsPool(models.Model):
         check = self.env["points.pool.check"].create({"pool_id": self.id})
         return {
             "type": "ir.actions.act_window",
+            "name": _("Check pool"),
             "res_model": "points.pool.check",
             "res_id": check.id,
             "view_mode": "form",
@@ -685,18 +686,18 @@ class PointsPool(models.Model):
     @api.model
     def _cron_settle(self):
         for pool in self.sudo().search([]):
-            pool._settle_due()
+            pool.with_company(pool.company_id)._settle_due()
 
     @api.model
     def _cron_release(self):
         for pool in self.sudo().search([("vesting_rate", ">", 0)]):
-            pool._release_vesting()
+            pool.with_company(pool.company_id)._release_vesting()
 
     @api.model
     def _cron_check(self):
         """Daily reconciliation; posts an alert in the pool's chatter on a difference."""
         for pool in self.sudo().search([]):
-            problems = pool._check_rows(only_problems=True)
+            problems = pool.with_company(pool.company_id)._check_rows(only_problems=True)
             if problems:
                 body = "; ".join(
                     f"{row['label']}: {row['expected']} / {row['actual']}" for row in problems

@@ -39,6 +39,11 @@ class PointsPoolCommon(AccountTestInvoicingCommon):
             [{"name": name} for name in ("Alice", "Bob", "Carol", "Dave")]
         )
 
+    def tearDown(self):
+        # SPEC 5: after every test, the GL ties to the pool and the wallets
+        self.assertPoolReconciles()
+        super().tearDown()
+
     # ------------------------------------------------------------------
     # helpers
     # ------------------------------------------------------------------

@@ -1,6 +1,10 @@
+import logging
+
 from odoo.tests import tagged
 
 from .common import PointsPoolCommon
+
+_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -39,6 +43,10 @@ class TestPointsPoolQueryCount(PointsPoolCommon):
         confirm_off, pay_off = self._confirm_and_pay_counts()
         self.pool.active = True
         confirm_on, pay_on = self._confirm_and_pay_counts()
+        _logger.info(
+            "queries: confirm %s (pool off) / %s (pool on); payment %s / %s",
+            confirm_off, confirm_on, pay_off, pay_on,
+        )
         # the pool adds nothing to a confirmation and a bounded insert to a payment
         self.assertLessEqual(confirm_on - confirm_off, 4, (confirm_on, confirm_off))
         self.assertLessEqual(pay_on - pay_off, 20, (pay_on, pay_off))
