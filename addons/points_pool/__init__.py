@@ -1,6 +1,4 @@
-from . import models
-from . import wizard
-from . import report
+from . import models, report, wizard
 
 
 def _post_init_hook(env):

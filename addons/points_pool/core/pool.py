@@ -134,7 +134,9 @@ class PoolState:
     def price(self, params):
         """``P / S`` exactly; the last price (or ``p0``) while the supply is 0."""
         if self.supply == 0:
-            return self.last_price if self.last_price is not None else params.initial_price
+            return (
+                self.last_price if self.last_price is not None else params.initial_price
+            )
         return Fraction(self.fund * POINT_SCALE, self.supply * params.scale)
 
 
@@ -158,7 +160,9 @@ class Lot:
         """Exit trigger price ``t = (C - R) / u`` (exact), None if not open."""
         if self.state != LOT_OPEN or self.held <= 0:
             return None
-        return Fraction((self.cap - self.realized) * POINT_SCALE, self.held * params.scale)
+        return Fraction(
+            (self.cap - self.realized) * POINT_SCALE, self.held * params.scale
+        )
 
     @property
     def free(self):
@@ -296,7 +300,13 @@ class PoolEngine:
         before = self.price()
         self.state.pending += lot.inflow
         return self._record(
-            Event("pending", lot.member_id, lot.id, pending=lot.inflow, price_before=before),
+            Event(
+                "pending",
+                lot.member_id,
+                lot.id,
+                pending=lot.inflow,
+                price_before=before,
+            ),
             before,
         )
 
@@ -372,7 +382,9 @@ class PoolEngine:
             paid += lot_paid
             remaining -= take
             touched.append(lot)
-            detail.append({"lot": lot.id, "units": take, "gross": ceil(share), "paid": lot_paid})
+            detail.append(
+                {"lot": lot.id, "units": take, "gross": ceil(share), "paid": lot_paid}
+            )
         # per-lot floors may sum below the total floor: the last lot takes the rest
         touched[-1].paid += payout - paid
         detail[-1]["paid"] += payout - paid
@@ -403,7 +415,9 @@ class PoolEngine:
         """Forced exit at the cap: ``V = min(C - R, u * p)``, pays ``(1 - r) V``."""
         params, state = self.params, self.state
         before = self.price()
-        value = min(Fraction(lot.cap - lot.realized), value_of(lot.held, before, params))
+        value = min(
+            Fraction(lot.cap - lot.realized), value_of(lot.held, before, params)
+        )
         value = max(value, Fraction(0))
         payout = floor((1 - params.retention) * value)
         units = lot.held
@@ -468,7 +482,9 @@ class PoolEngine:
         lot.locked -= units
         self.store.save(lot)
         return self._record(
-            Event("release", lot.member_id, lot.id, price_before=before, detail=[units]),
+            Event(
+                "release", lot.member_id, lot.id, price_before=before, detail=[units]
+            ),
             before,
         )
 
@@ -503,11 +519,19 @@ class PoolEngine:
                 lot.state = LOT_CANCELLED
             self.store.save(lot)
             return self._record(
-                Event("pending_cancel", lot.member_id, lot.id, pending=-dropped, price_before=before),
+                Event(
+                    "pending_cancel",
+                    lot.member_id,
+                    lot.id,
+                    pending=-dropped,
+                    price_before=before,
+                ),
                 before,
             )
         burned = min(lot.held, ceil(fraction * lot.held))
-        release = min(floor(fraction * lot.inflow), floor(value_of(burned, before, params)))
+        release = min(
+            floor(fraction * lot.inflow), floor(value_of(burned, before, params))
+        )
         debt = ceil(fraction * lot.paid)
         state.supply -= burned
         state.fund += debt - release

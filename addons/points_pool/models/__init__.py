@@ -1,12 +1,14 @@
-from . import points_pool
-from . import points_lot
-from . import points_member
-from . import points_pool_move
-from . import points_withdrawal
-from . import account_move
-from . import account_chart_template
-from . import product
-from . import res_company
-from . import res_config_settings
-from . import sale_order
-from . import points_pool_demo
+from . import (
+    account_chart_template,
+    account_move,
+    points_lot,
+    points_member,
+    points_pool,
+    points_pool_demo,
+    points_pool_move,
+    points_withdrawal,
+    product,
+    res_company,
+    res_config_settings,
+    sale_order,
+)

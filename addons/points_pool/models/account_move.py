@@ -26,8 +26,10 @@ class AccountMove(models.Model):
         return super().button_cancel()
 
     def _points_pool_check_not_booked(self):
-        booked = self.env["points.pool.move"].sudo().search_count(
-            [("account_move_id", "in", self.ids)], limit=1
+        booked = (
+            self.env["points.pool.move"]
+            .sudo()
+            .search_count([("account_move_id", "in", self.ids)], limit=1)
         )
         if booked:
             raise UserError(
@@ -42,7 +44,9 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
     def _invoice_paid_hook(self):
         res = super()._invoice_paid_hook()
-        self.filtered(lambda move: move.move_type == "out_invoice")._points_pool_add_pending()
+        self.filtered(
+            lambda move: move.move_type == "out_invoice"
+        )._points_pool_add_pending()
         return res
 
     def _points_pool_add_pending(self):
@@ -57,7 +61,9 @@ class AccountMove(models.Model):
             pool = Pool._get_company_pool(invoice.company_id)
             if not pool.active:
                 continue
-            existing = invoice.points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
+            existing = invoice.points_lot_ids.filtered(
+                lambda lot: lot.state != "cancelled"
+            )
             by_order = invoice._points_pool_order_amounts(pool)
             for order, (basis, inflow) in by_order.items():
                 if inflow <= 0 or order in existing.sale_order_id:
@@ -138,7 +144,9 @@ class AccountMove(models.Model):
             untaxed = money.round_minor(-line.balance, digits)
             base = untaxed
             if pool.contribution_base == "margin":
-                cost = money.round_minor(line.product_id.standard_price * line.quantity, digits)
+                cost = money.round_minor(
+                    line.product_id.standard_price * line.quantity, digits
+                )
                 base = max(untaxed - cost, 0)
             rate = line.product_id._points_pool_rate()
             rate = default_rate if rate is None else rate
@@ -158,7 +166,9 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         posted.filtered(
-            lambda move: move.move_type == "out_refund" and move.reversed_entry_id.points_lot_ids
+            lambda move: (
+                move.move_type == "out_refund" and move.reversed_entry_id.points_lot_ids
+            )
         )._points_pool_refund()
         return posted
 
@@ -181,8 +191,16 @@ class AccountMove(models.Model):
             )
             lots = invoice.points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
             for pool in lots.pool_id:
-                keys = {lot: f"refund:{refund.id}:{lot.id}" for lot in lots if lot.pool_id == pool}
-                done = set(Move.search([("idempotency_key", "in", list(keys.values()))]).mapped("idempotency_key"))
+                keys = {
+                    lot: f"refund:{refund.id}:{lot.id}"
+                    for lot in lots
+                    if lot.pool_id == pool
+                }
+                done = set(
+                    Move.search(
+                        [("idempotency_key", "in", list(keys.values()))]
+                    ).mapped("idempotency_key")
+                )
                 todo = [lot for lot, key in keys.items() if key not in done]
                 if not todo or fraction <= 0:
                     continue

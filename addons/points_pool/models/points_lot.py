@@ -27,11 +27,15 @@ class PointsLot(models.Model):
     pool_id = fields.Many2one("points.pool", required=True, index=True, readonly=True)
     company_id = fields.Many2one(related="pool_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="pool_id.currency_id")
-    member_id = fields.Many2one("points.member", required=True, index=True, readonly=True)
+    member_id = fields.Many2one(
+        "points.member", required=True, index=True, readonly=True
+    )
     partner_id = fields.Many2one(related="member_id.partner_id", store=True, index=True)
     sale_order_id = fields.Many2one("sale.order", index="btree_not_null", readonly=True)
     invoice_id = fields.Many2one("account.move", index="btree_not_null", readonly=True)
-    state = fields.Selection(LOT_STATE_SELECTION, default="pending", required=True, readonly=True)
+    state = fields.Selection(
+        LOT_STATE_SELECTION, default="pending", required=True, readonly=True
+    )
     date_paid = fields.Datetime(readonly=True)
     settle_date = fields.Datetime(readonly=True, index=True)
     basis = fields.Monetary("Consumption", readonly=True)
@@ -73,7 +77,9 @@ class PointsLot(models.Model):
             price = lot.pool_id.price_exact
             lot.value = lot.currency_id.round(lot.held * price)
             if lot.cap and lot.state == "open":
-                lot.exit_progress = min(100.0, 100.0 * (lot.realized + lot.value) / lot.cap)
+                lot.exit_progress = min(
+                    100.0, 100.0 * (lot.realized + lot.value) / lot.cap
+                )
             elif lot.state == "exited":
                 lot.exit_progress = 100.0
             else:
@@ -86,4 +92,7 @@ class PointsLot(models.Model):
     def _is_still_paid(self):
         """At settlement: is the order's invoice still paid (not reset or reversed)?"""
         self.ensure_one()
-        return not self.invoice_id or self.invoice_id.payment_state in ("paid", "in_payment")
+        return not self.invoice_id or self.invoice_id.payment_state in (
+            "paid",
+            "in_payment",
+        )

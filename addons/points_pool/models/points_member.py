@@ -20,8 +20,12 @@ class PointsMember(models.Model):
     _rec_name = "partner_id"
     _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", required=True, index=True, ondelete="restrict")
-    pool_id = fields.Many2one("points.pool", required=True, index=True, ondelete="restrict")
+    partner_id = fields.Many2one(
+        "res.partner", required=True, index=True, ondelete="restrict"
+    )
+    pool_id = fields.Many2one(
+        "points.pool", required=True, index=True, ondelete="restrict"
+    )
     company_id = fields.Many2one(related="pool_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="pool_id.currency_id")
     user_ids = fields.One2many(related="partner_id.user_ids")
@@ -33,8 +37,12 @@ class PointsMember(models.Model):
     ledger_ids = fields.One2many("points.pool.move", "member_id")
     withdrawal_ids = fields.One2many("points.withdrawal", "member_id")
 
-    points_free = fields.Float("Free points", digits="Points", compute="_compute_position")
-    consumption = fields.Monetary(compute="_compute_position", help="Basis of the open lots.")
+    points_free = fields.Float(
+        "Free points", digits="Points", compute="_compute_position"
+    )
+    consumption = fields.Monetary(
+        compute="_compute_position", help="Basis of the open lots."
+    )
     value = fields.Monetary(compute="_compute_position")
     trigger_price = fields.Float(
         "Next exit price", digits="Points Price", compute="_compute_position"
@@ -46,14 +54,20 @@ class PointsMember(models.Model):
     )
 
     _sql_constraints = [
-        ("partner_pool_unique", "UNIQUE(partner_id, pool_id)", "A partner joins a pool once."),
+        (
+            "partner_pool_unique",
+            "UNIQUE(partner_id, pool_id)",
+            "A partner joins a pool once.",
+        ),
     ]
 
     @api.depends("lot_ids.state", "lot_ids.held", "points_held", "pool_id.fund")
     def _compute_position(self):
         groups = {
             member: (basis, cap, realized, trigger)
-            for member, basis, cap, realized, trigger in self.env["points.lot"]._read_group(
+            for member, basis, cap, realized, trigger in self.env[
+                "points.lot"
+            ]._read_group(
                 [("member_id", "in", self.ids), ("state", "=", "open")],
                 ["member_id"],
                 ["basis:sum", "cap:sum", "realized:sum", "trigger_price:min"],
@@ -85,7 +99,9 @@ class PointsMember(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_booked(self):
-        if self.env["points.pool.move"].search_count([("member_id", "in", self.ids)], limit=1):
+        if self.env["points.pool.move"].search_count(
+            [("member_id", "in", self.ids)], limit=1
+        ):
             raise UserError(_("A member with ledger lines cannot be deleted."))
 
     # ------------------------------------------------------------------
@@ -95,7 +111,9 @@ class PointsMember(models.Model):
     def _get_or_create(self, pool, partners):
         """Members of ``partners`` (commercial entities) in ``pool``; created if missing."""
         partners = partners.commercial_partner_id
-        existing = self.sudo().search([("pool_id", "=", pool.id), ("partner_id", "in", partners.ids)])
+        existing = self.sudo().search(
+            [("pool_id", "=", pool.id), ("partner_id", "in", partners.ids)]
+        )
         missing = partners - existing.partner_id
         if missing:
             existing |= self.sudo().create(
@@ -107,7 +125,10 @@ class PointsMember(models.Model):
         """Lock the member rows (wallet changes outside pool events)."""
         self.env.flush_all()
         self.env.cr.execute(
-            SQL("SELECT id FROM points_member WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids))
+            SQL(
+                "SELECT id FROM points_member WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(self.ids),
+            )
         )
 
     @api.model
@@ -136,7 +157,8 @@ class PointsMember(models.Model):
         )
         self.env.cr.execute(
             SQL(
-                "UPDATE points_member AS m SET points_held = COALESCE(m.points_held, 0) + v.points, "
+                "UPDATE points_member AS m "
+                "SET points_held = COALESCE(m.points_held, 0) + v.points, "
                 "wallet_balance = COALESCE(m.wallet_balance, 0) + v.wallet, "
                 "credit_balance = COALESCE(m.credit_balance, 0) + v.credit, "
                 "points_locked = (SELECT COALESCE(SUM(l.locked), 0) FROM points_lot l "
@@ -218,7 +240,11 @@ class PointsMember(models.Model):
     def _request_withdrawal(self, amount):
         self.ensure_one()
         self._check_can_act()
-        return self.env["points.withdrawal"].sudo().create({"member_id": self.id, "amount": amount})
+        return (
+            self.env["points.withdrawal"]
+            .sudo()
+            .create({"member_id": self.id, "amount": amount})
+        )
 
     def _check_can_act(self):
         """Managers act for anyone; others only for their own commercial partner."""

@@ -35,13 +35,55 @@ INJECTION_ACCOUNT_SELECTION = [
 # (field on points.pool, code, name, account_type, reconcile)
 POOL_ACCOUNTS = [
     ("pool_account_id", "291100", "Points pool liability", "liability_current", False),
-    ("pending_account_id", "291200", "Points pool liability - pending", "liability_current", False),
-    ("reserve_account_id", "291300", "Points pool liability - dormant reserve", "liability_current", False),
-    ("wallet_account_id", "291400", "Member wallets payable", "liability_current", True),
-    ("credit_account_id", "291500", "Repurchase credit (contract liability)", "liability_current", False),
-    ("custody_account_id", "109100", "Points pool custody bank", "asset_current", False),
-    ("contra_account_id", "419100", "Revenue contra - points pool contribution", "income", False),
-    ("injection_account_id", "619100", "Points pool marketing expense", "expense", False),
+    (
+        "pending_account_id",
+        "291200",
+        "Points pool liability - pending",
+        "liability_current",
+        False,
+    ),
+    (
+        "reserve_account_id",
+        "291300",
+        "Points pool liability - dormant reserve",
+        "liability_current",
+        False,
+    ),
+    (
+        "wallet_account_id",
+        "291400",
+        "Member wallets payable",
+        "liability_current",
+        True,
+    ),
+    (
+        "credit_account_id",
+        "291500",
+        "Repurchase credit (contract liability)",
+        "liability_current",
+        False,
+    ),
+    (
+        "custody_account_id",
+        "109100",
+        "Points pool custody bank",
+        "asset_current",
+        False,
+    ),
+    (
+        "contra_account_id",
+        "419100",
+        "Revenue contra - points pool contribution",
+        "income",
+        False,
+    ),
+    (
+        "injection_account_id",
+        "619100",
+        "Points pool marketing expense",
+        "expense",
+        False,
+    ),
 ]
 
 
@@ -52,7 +94,9 @@ def _pool_error_message(env, error):
         if key in values:
             values[key] = money.to_decimal(values[key], POINT_DIGITS)
     messages = {
-        "non_positive_points": _("The number of points must be positive (got %(points)s)."),
+        "non_positive_points": _(
+            "The number of points must be positive (got %(points)s)."
+        ),
         "not_enough_points": _(
             "You cannot sell %(points)s points: only %(free)s are free to sell "
             "(%(locked)s are still locked)."
@@ -72,7 +116,9 @@ class PointsPool(models.Model):
 
     The row is the one serialization point: every event that changes the fund
     or the supply runs inside :meth:`_operation`, which flushes the ORM, locks
-    this row with ``SELECT ... FOR NO KEY UPDATE`` (inserts that only reference the pool, like pending lines at payment, never wait for it), runs the pure engine and writes
+    this row with ``SELECT ... FOR NO KEY UPDATE`` (so inserts that only
+    reference the pool, like pending lines at payment, never wait for it),
+    runs the pure engine and writes
     state, lots, ledger lines and one journal entry.
     """
 
@@ -81,7 +127,9 @@ class PointsPool(models.Model):
     _inherit = ["mail.thread"]
     _check_company_auto = True
 
-    name = fields.Char(required=True, default=lambda self: _("Points Pool"), tracking=True)
+    name = fields.Char(
+        required=True, default=lambda self: _("Points Pool"), tracking=True
+    )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -90,7 +138,11 @@ class PointsPool(models.Model):
 
     # parameters (every change is tracked in the chatter)
     initial_price = fields.Float(
-        "Initial price", digits="Points Price", default=1.0, required=True, tracking=True
+        "Initial price",
+        digits="Points Price",
+        default=1.0,
+        required=True,
+        tracking=True,
     )
     contribution_rate = fields.Float(
         "Contribution (%)",
@@ -157,7 +209,9 @@ class PointsPool(models.Model):
     pending = fields.Monetary("Pending inflow", readonly=True, copy=False)
     last_price = fields.Float(digits=(24, 12), readonly=True, copy=False)
     last_price_exact = fields.Char(
-        readonly=True, copy=False, help="Last price as an exact ratio, used while the supply is 0."
+        readonly=True,
+        copy=False,
+        help="Last price as an exact ratio, used while the supply is 0.",
     )
     ledger_number = fields.Integer(readonly=True, copy=False, default=0)
     price = fields.Float(digits="Points Price", compute="_compute_price")
@@ -180,13 +234,27 @@ class PointsPool(models.Model):
         domain="[('type', 'in', ('bank', 'cash'))]",
         check_company=True,
     )
-    pool_account_id = fields.Many2one("account.account", "Pool liability", check_company=True)
-    pending_account_id = fields.Many2one("account.account", "Pool pending", check_company=True)
-    reserve_account_id = fields.Many2one("account.account", "Pool reserve", check_company=True)
-    wallet_account_id = fields.Many2one("account.account", "Wallet payable", check_company=True)
-    credit_account_id = fields.Many2one("account.account", "Repurchase credit", check_company=True)
-    custody_account_id = fields.Many2one("account.account", "Custody bank", check_company=True)
-    contra_account_id = fields.Many2one("account.account", "Revenue contra", check_company=True)
+    pool_account_id = fields.Many2one(
+        "account.account", "Pool liability", check_company=True
+    )
+    pending_account_id = fields.Many2one(
+        "account.account", "Pool pending", check_company=True
+    )
+    reserve_account_id = fields.Many2one(
+        "account.account", "Pool reserve", check_company=True
+    )
+    wallet_account_id = fields.Many2one(
+        "account.account", "Wallet payable", check_company=True
+    )
+    credit_account_id = fields.Many2one(
+        "account.account", "Repurchase credit", check_company=True
+    )
+    custody_account_id = fields.Many2one(
+        "account.account", "Custody bank", check_company=True
+    )
+    contra_account_id = fields.Many2one(
+        "account.account", "Revenue contra", check_company=True
+    )
     injection_account_id = fields.Many2one(
         "account.account", "Injection expense", check_company=True
     )
@@ -214,7 +282,9 @@ class PointsPool(models.Model):
         )
         exits = dict(
             self.env["points.lot"]._read_group(
-                [("pool_id", "in", self.ids), ("state", "=", "exited")], ["pool_id"], ["__count"]
+                [("pool_id", "in", self.ids), ("state", "=", "exited")],
+                ["pool_id"],
+                ["__count"],
             )
         )
         for pool in self:
@@ -248,17 +318,25 @@ class PointsPool(models.Model):
     def _check_parameters(self):
         for pool in self:
             if not 0 <= pool.contribution_rate <= 100:
-                raise ValidationError(_("The contribution must be between 0% and 100%."))
+                raise ValidationError(
+                    _("The contribution must be between 0% and 100%.")
+                )
             if not 0 <= pool.cash_share <= 100:
                 raise ValidationError(_("The cash share must be between 0% and 100%."))
             if pool.return_window_days < 0:
                 raise ValidationError(_("The return window cannot be negative."))
             labels = {
                 "initial_price": _("The initial price must be positive."),
-                "points_ratio": _("The points ratio must be above 0% and at most 100%."),
-                "retention": _("The sell retention must be at least 0% and below 100%."),
+                "points_ratio": _(
+                    "The points ratio must be above 0% and at most 100%."
+                ),
+                "retention": _(
+                    "The sell retention must be at least 0% and below 100%."
+                ),
                 "exit_multiple": _("The exit multiple must be at least 1."),
-                "vesting_rate": _("The daily vesting release must be between 0% and 100%."),
+                "vesting_rate": _(
+                    "The daily vesting release must be between 0% and 100%."
+                ),
             }
             for code, _values in pool._get_params().errors():
                 raise ValidationError(labels.get(code, code))
@@ -282,8 +360,12 @@ class PointsPool(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
-        if self.env["points.pool.move"].search_count([("pool_id", "in", self.ids)], limit=1):
-            raise UserError(_("A pool with ledger lines cannot be deleted; archive it."))
+        if self.env["points.pool.move"].search_count(
+            [("pool_id", "in", self.ids)], limit=1
+        ):
+            raise UserError(
+                _("A pool with ledger lines cannot be deleted; archive it.")
+            )
 
     # ------------------------------------------------------------------
     # accounting set-up
@@ -298,7 +380,8 @@ class PointsPool(models.Model):
                 if pool[field_name]:
                     continue
                 account = Account.with_company(company).search(
-                    [*Account._check_company_domain(company), ("code", "=", code)], limit=1
+                    [*Account._check_company_domain(company), ("code", "=", code)],
+                    limit=1,
                 )
                 if not account:
                     account = Account.with_company(company).create(
@@ -314,7 +397,8 @@ class PointsPool(models.Model):
             if not pool.journal_id:
                 Journal = self.env["account.journal"].sudo().with_company(company)
                 journal = Journal.search(
-                    [*Journal._check_company_domain(company), ("code", "=", "PPOOL")], limit=1
+                    [*Journal._check_company_domain(company), ("code", "=", "PPOOL")],
+                    limit=1,
                 ) or Journal.create(
                     {
                         "name": _("Points Pool"),
@@ -373,7 +457,9 @@ class PointsPool(models.Model):
             supply=money.round_minor(self.supply, POINT_DIGITS),
             reserve=money.round_minor(self.reserve, digits),
             pending=money.round_minor(self.pending, digits),
-            last_price=Fraction(self.last_price_exact) if self.last_price_exact else None,
+            last_price=Fraction(self.last_price_exact)
+            if self.last_price_exact
+            else None,
         )
 
     def _lock_state(self):
@@ -407,7 +493,12 @@ class PointsPool(models.Model):
         """
         self.ensure_one()
         if not self.active:
-            raise UserError(_("The points pool of %(company)s is not active.", company=self.company_id.name))
+            raise UserError(
+                _(
+                    "The points pool of %(company)s is not active.",
+                    company=self.company_id.name,
+                )
+            )
         state, number = self._lock_state()
         number = self._absorb_pending(state, number)
         store = _SqlLotStore(self)
@@ -479,7 +570,9 @@ class PointsPool(models.Model):
                 money.to_decimal(state.supply, POINT_DIGITS),
                 money.to_decimal(state.reserve, digits),
                 money.to_decimal(state.pending, digits),
-                money.ceil_decimal(state.last_price) if state.last_price is not None else None,
+                money.ceil_decimal(state.last_price)
+                if state.last_price is not None
+                else None,
                 str(state.last_price) if state.last_price is not None else None,
                 new_number,
                 self.id,
@@ -535,8 +628,10 @@ class PointsPool(models.Model):
     def _get_company_pool(self, company=None):
         """The pool of ``company`` (default: current), created on first use."""
         company = company or self.env.company
-        pool = self.sudo().with_context(active_test=False).search(
-            [("company_id", "=", company.id)], limit=1
+        pool = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id)], limit=1)
         )
         if not pool:
             pool = self.sudo().create({"company_id": company.id})
@@ -619,7 +714,9 @@ class PointsPool(models.Model):
 
     def action_open_members(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("points_pool.points_member_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "points_pool.points_member_action"
+        )
         action["domain"] = [("pool_id", "=", self.id)]
         return action
 
@@ -675,7 +772,9 @@ class PointsPool(models.Model):
         """Daily vesting release of every lot that still has locked units."""
         self.ensure_one()
         Lot = self.env["points.lot"].sudo()
-        lots = Lot.search([("pool_id", "=", self.id), ("state", "=", LOT_OPEN), ("locked", ">", 0)])
+        lots = Lot.search(
+            [("pool_id", "=", self.id), ("state", "=", LOT_OPEN), ("locked", ">", 0)]
+        )
         if not lots:
             return 0
         with self._operation() as engine:
@@ -685,7 +784,7 @@ class PointsPool(models.Model):
 
     @api.model
     def _cron_settle(self):
-        for pool in self.sudo().search([]):
+        for pool in self.sudo().search([("active", "=", True)]):
             pool.with_company(pool.company_id)._settle_due()
 
     @api.model
@@ -696,11 +795,14 @@ class PointsPool(models.Model):
     @api.model
     def _cron_check(self):
         """Daily reconciliation; posts an alert in the pool's chatter on a difference."""
-        for pool in self.sudo().search([]):
-            problems = pool.with_company(pool.company_id)._check_rows(only_problems=True)
+        for pool in self.sudo().search([("active", "=", True)]):
+            problems = pool.with_company(pool.company_id)._check_rows(
+                only_problems=True
+            )
             if problems:
                 body = "; ".join(
-                    f"{row['label']}: {row['expected']} / {row['actual']}" for row in problems
+                    f"{row['label']}: {row['expected']} / {row['actual']}"
+                    for row in problems
                 )
                 pool.message_post(body=_("Reconciliation differences: %s", body))
 
@@ -745,9 +847,17 @@ class PointsPool(models.Model):
                 self.id,
             )
         )
-        l_fund, l_reserve, l_pending, l_points, l_wallet, l_credit, count, top, distinct = (
-            cr.fetchone()
-        )
+        (
+            l_fund,
+            l_reserve,
+            l_pending,
+            l_points,
+            l_wallet,
+            l_credit,
+            count,
+            top,
+            distinct,
+        ) = cr.fetchone()
         cr.execute(
             SQL(
                 "SELECT COALESCE(SUM(held), 0)::text FROM points_lot WHERE pool_id = %s",
@@ -782,10 +892,26 @@ class PointsPool(models.Model):
             (_("Supply = Σ units held in lots"), f(self.supply), f(lots_held)),
             (_("Wallets = Σ ledger"), f(m_wallet), f(l_wallet)),
             (_("Repurchase credit = Σ ledger"), f(m_credit), f(l_credit)),
-            (_("GL pool liability = fund"), fund, self._gl_balance(self.pool_account_id)),
-            (_("GL reserve = dormant reserve"), reserve, self._gl_balance(self.reserve_account_id)),
-            (_("GL pending = pending inflow"), pending, self._gl_balance(self.pending_account_id)),
-            (_("GL wallet payable = Σ wallets"), f(m_wallet), self._gl_balance(self.wallet_account_id)),
+            (
+                _("GL pool liability = fund"),
+                fund,
+                self._gl_balance(self.pool_account_id),
+            ),
+            (
+                _("GL reserve = dormant reserve"),
+                reserve,
+                self._gl_balance(self.reserve_account_id),
+            ),
+            (
+                _("GL pending = pending inflow"),
+                pending,
+                self._gl_balance(self.pending_account_id),
+            ),
+            (
+                _("GL wallet payable = Σ wallets"),
+                f(m_wallet),
+                self._gl_balance(self.wallet_account_id),
+            ),
             (
                 _("GL repurchase credit = Σ credit"),
                 f(m_credit),
@@ -796,7 +922,11 @@ class PointsPool(models.Model):
                 fund + reserve,
                 -self._gl_balance(self.custody_account_id),
             ),
-            (_("Ledger numbers contiguous (count = last)"), Fraction(top), Fraction(distinct)),
+            (
+                _("Ledger numbers contiguous (count = last)"),
+                Fraction(top),
+                Fraction(distinct),
+            ),
             (_("Ledger lines not yet journalized"), Fraction(0), Fraction(unposted)),
             (_("Fund ≥ 0"), Fraction(min(fund, 0)), Fraction(0)),
         ]
@@ -806,7 +936,12 @@ class PointsPool(models.Model):
             if only_problems and ok:
                 continue
             result.append(
-                {"label": label, "expected": float(expected), "actual": float(actual), "ok": ok}
+                {
+                    "label": label,
+                    "expected": float(expected),
+                    "actual": float(actual),
+                    "ok": ok,
+                }
             )
         return result
 

@@ -35,34 +35,55 @@ class PointsPoolMove(models.Model):
     _rec_name = "number"
     _check_company_auto = True
 
-    number = fields.Integer(readonly=True, default=0, help="Contiguous per pool; 0 until journalized.")
-    date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True, index=True)
+    number = fields.Integer(
+        readonly=True, default=0, help="Contiguous per pool; 0 until journalized."
+    )
+    date = fields.Datetime(
+        default=fields.Datetime.now, required=True, readonly=True, index=True
+    )
     pool_id = fields.Many2one("points.pool", required=True, index=True, readonly=True)
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, readonly=True
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    kind = fields.Selection(LEDGER_KIND_SELECTION, required=True, readonly=True, index=True)
+    kind = fields.Selection(
+        LEDGER_KIND_SELECTION, required=True, readonly=True, index=True
+    )
     member_id = fields.Many2one("points.member", index=True, readonly=True)
     partner_id = fields.Many2one(related="member_id.partner_id", store=True, index=True)
     lot_id = fields.Many2one("points.lot", index="btree_not_null", readonly=True)
-    withdrawal_id = fields.Many2one("points.withdrawal", index="btree_not_null", readonly=True)
+    withdrawal_id = fields.Many2one(
+        "points.withdrawal", index="btree_not_null", readonly=True
+    )
     points = fields.Float("Δ Points", digits="Points", readonly=True)
     fund = fields.Monetary("Δ Fund", readonly=True)
     reserve = fields.Monetary("Δ Reserve", readonly=True)
     pending = fields.Monetary("Δ Pending", readonly=True)
     wallet = fields.Monetary("Δ Wallet", readonly=True)
     credit = fields.Monetary("Δ Credit", readonly=True)
-    gross = fields.Monetary(readonly=True, help="Gross value of a sale or exit; released amount of a refund.")
+    gross = fields.Monetary(
+        readonly=True,
+        help="Gross value of a sale or exit; released amount of a refund.",
+    )
     price_before = fields.Float(digits="Points Price", readonly=True)
     price_after = fields.Float(digits="Points Price", readonly=True, aggregator="max")
     res_model = fields.Char("Source model", readonly=True, index=True)
-    res_id = fields.Many2oneReference("Source record", model_field="res_model", readonly=True)
+    res_id = fields.Many2oneReference(
+        "Source record", model_field="res_model", readonly=True
+    )
     source_display = fields.Char("Source", compute="_compute_source_display")
     idempotency_key = fields.Char(readonly=True, copy=False)
     detail = fields.Text(readonly=True)
-    account_move_id = fields.Many2one("account.move", "Journal entry", readonly=True, index="btree_not_null")
+    account_move_id = fields.Many2one(
+        "account.move", "Journal entry", readonly=True, index="btree_not_null"
+    )
 
     _sql_constraints = [
-        ("idempotency_key_unique", "UNIQUE(idempotency_key)", "This event was already booked."),
+        (
+            "idempotency_key_unique",
+            "UNIQUE(idempotency_key)",
+            "This event was already booked.",
+        ),
     ]
 
     def init(self):
@@ -78,7 +99,11 @@ class PointsPoolMove(models.Model):
 
     def _compute_source_display(self):
         for line in self:
-            record = line.res_model and line.res_id and self.env[line.res_model].browse(line.res_id)
+            record = (
+                line.res_model
+                and line.res_id
+                and self.env[line.res_model].browse(line.res_id)
+            )
             line.source_display = record.exists().display_name if record else False
 
     def write(self, vals):
@@ -152,7 +177,8 @@ class PointsPoolMove(models.Model):
         currency = pool.currency_id
         line_vals = []
         for (account, partner), amount in sorted(
-            self._get_account_deltas(pool).items(), key=lambda item: (item[0][0].code or "", item[0][1] or 0)
+            self._get_account_deltas(pool).items(),
+            key=lambda item: (item[0][0].code or "", item[0][1] or 0),
         ):
             amount = currency.round(amount)
             if currency.is_zero(amount):
@@ -187,7 +213,11 @@ class PointsPoolMove(models.Model):
             label = f"{label} - {first.source_display}"
         numbers = self.mapped("number")
         if numbers:
-            label = f"{label} (#{min(numbers)}-{max(numbers)})" if len(numbers) > 1 else f"{label} (#{numbers[0]})"
+            label = (
+                f"{label} (#{min(numbers)}-{max(numbers)})"
+                if len(numbers) > 1
+                else f"{label} (#{numbers[0]})"
+            )
         return label
 
     def _post_accounting(self):

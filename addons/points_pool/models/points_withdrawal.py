@@ -38,7 +38,11 @@ class PointsWithdrawal(models.Model):
     cash_amount = fields.Monetary(readonly=True, copy=False)
     credit_amount = fields.Monetary("Repurchase credit", readonly=True, copy=False)
     state = fields.Selection(
-        WITHDRAWAL_STATE_SELECTION, default="requested", required=True, readonly=True, tracking=True
+        WITHDRAWAL_STATE_SELECTION,
+        default="requested",
+        required=True,
+        readonly=True,
+        tracking=True,
     )
     date_approved = fields.Datetime(readonly=True, copy=False)
     approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
@@ -47,7 +51,11 @@ class PointsWithdrawal(models.Model):
     reject_reason = fields.Char(readonly=True, tracking=True)
 
     _sql_constraints = [
-        ("amount_positive", "CHECK(amount > 0)", "A withdrawal amount must be positive."),
+        (
+            "amount_positive",
+            "CHECK(amount > 0)",
+            "A withdrawal amount must be positive.",
+        ),
     ]
 
     @api.constrains("amount", "member_id")
@@ -70,11 +78,15 @@ class PointsWithdrawal(models.Model):
                 raise UserError(
                     _(
                         "You cannot withdraw %(amount)s: the wallet has %(available)s available.",
-                        amount=member.currency_id.format(amount) if member.currency_id else amount,
+                        amount=member.currency_id.format(amount)
+                        if member.currency_id
+                        else amount,
                         available=member.currency_id.format(available),
                     )
                 )
-            vals["name"] = self.env["ir.sequence"].next_by_code("points.withdrawal") or "/"
+            vals["name"] = (
+                self.env["ir.sequence"].next_by_code("points.withdrawal") or "/"
+            )
         return super().create(vals_list)
 
     @api.ondelete(at_uninstall=False)
@@ -86,10 +98,15 @@ class PointsWithdrawal(models.Model):
         """Lock the rows and refuse any that is no longer requested."""
         self.env.flush_all()
         self.env.cr.execute(
-            SQL("SELECT id, state FROM points_withdrawal WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids))
+            SQL(
+                "SELECT id, state FROM points_withdrawal WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(self.ids),
+            )
         )
         if any(state != "requested" for _id, state in self.env.cr.fetchall()):
-            raise UserError(_("Only requested withdrawals can be approved, rejected or cancelled."))
+            raise UserError(
+                _("Only requested withdrawals can be approved, rejected or cancelled.")
+            )
         self.invalidate_recordset(["state"])
 
     def action_approve(self):
@@ -148,7 +165,11 @@ class PointsWithdrawal(models.Model):
             )
         )
         self.env.cr.execute(
-            SQL("UPDATE points_pool SET ledger_number = %s WHERE id = %s", number + 1, pool.id)
+            SQL(
+                "UPDATE points_pool SET ledger_number = %s WHERE id = %s",
+                number + 1,
+                pool.id,
+            )
         )
         pool.invalidate_recordset(["ledger_number"])
         self.env["points.member"]._apply_ledger(line)
@@ -170,7 +191,9 @@ class PointsWithdrawal(models.Model):
                         "amount": money.to_float(cash, digits),
                         "currency_id": pool.currency_id.id,
                         "journal_id": journal.id,
-                        "payment_method_line_id": journal.outbound_payment_method_line_ids[:1].id,
+                        "payment_method_line_id": journal.outbound_payment_method_line_ids[
+                            :1
+                        ].id,
                         "destination_account_id": pool.wallet_account_id.id,
                         "memo": self.name,
                     }

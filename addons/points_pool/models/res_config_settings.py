@@ -15,17 +15,27 @@ class ResConfigSettings(models.TransientModel):
     points_pool_contribution_base = fields.Selection(
         related="points_pool_id.contribution_base", readonly=False
     )
-    points_pool_points_ratio = fields.Float(related="points_pool_id.points_ratio", readonly=False)
-    points_pool_retention = fields.Float(related="points_pool_id.retention", readonly=False)
+    points_pool_points_ratio = fields.Float(
+        related="points_pool_id.points_ratio", readonly=False
+    )
+    points_pool_retention = fields.Float(
+        related="points_pool_id.retention", readonly=False
+    )
     points_pool_exit_multiple = fields.Float(
         related="points_pool_id.exit_multiple", readonly=False
     )
-    points_pool_cash_share = fields.Float(related="points_pool_id.cash_share", readonly=False)
-    points_pool_vesting_rate = fields.Float(related="points_pool_id.vesting_rate", readonly=False)
+    points_pool_cash_share = fields.Float(
+        related="points_pool_id.cash_share", readonly=False
+    )
+    points_pool_vesting_rate = fields.Float(
+        related="points_pool_id.vesting_rate", readonly=False
+    )
     points_pool_return_window_days = fields.Integer(
         related="points_pool_id.return_window_days", readonly=False
     )
     points_pool_injection_account = fields.Selection(
         related="points_pool_id.injection_account", readonly=False
     )
-    points_pool_compliance_warning = fields.Char(related="points_pool_id.compliance_warning")
+    points_pool_compliance_warning = fields.Char(
+        related="points_pool_id.compliance_warning"
+    )

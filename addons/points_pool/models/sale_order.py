@@ -4,7 +4,9 @@ from odoo import fields, models
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    points_lot_ids = fields.One2many("points.lot", "sale_order_id", string="Points lots")
+    points_lot_ids = fields.One2many(
+        "points.lot", "sale_order_id", string="Points lots"
+    )
     points_minted = fields.Float(
         "Points earned", digits="Points", compute="_compute_points_minted"
     )
@@ -20,6 +22,8 @@ class SaleOrder(models.Model):
 
     def action_open_points_lots(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("points_pool.points_lot_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "points_pool.points_lot_action"
+        )
         action["domain"] = [("sale_order_id", "=", self.id)]
         return action

@@ -1,6 +1,8 @@
-from . import test_core_pool
-from . import test_core_properties
-from . import test_points_pool
-from . import test_concurrency
-from . import test_performance
-from . import test_api
+from . import (
+    test_api,
+    test_concurrency,
+    test_core_pool,
+    test_core_properties,
+    test_performance,
+    test_points_pool,
+)

@@ -110,7 +110,9 @@ class PointsPoolCommon(AccountTestInvoicingCommon):
         action = wizard.refund_moves()
         refund = self.env["account.move"].browse(action["res_id"])
         if amount is not None:
-            refund.invoice_line_ids[0].price_unit = amount / refund.invoice_line_ids[0].quantity
+            refund.invoice_line_ids[0].price_unit = (
+                amount / refund.invoice_line_ids[0].quantity
+            )
         refund.action_post()
         return refund
 
@@ -121,11 +123,13 @@ class PointsPoolCommon(AccountTestInvoicingCommon):
         """Fund, supply, wallets: pool row = ledger = lots = GL (SPEC 2 and 5)."""
         self.pool._settle_due()  # journalize pending lines of recent payments
         problems = [row for row in self.pool._check_rows() if not row["ok"]]
-        self.assertFalse(problems, "pool does not reconcile: %s" % problems)
-        self.assertAlmostEqual(self._gl(self.pool.pool_account_id), self.pool.fund, places=2)
+        self.assertFalse(problems, f"pool does not reconcile: {problems}")
+        self.assertAlmostEqual(
+            self._gl(self.pool.pool_account_id), self.pool.fund, places=2
+        )
         wallets = sum(
-            self.env["points.member"].search([("pool_id", "=", self.pool.id)]).mapped(
-                "wallet_balance"
-            )
+            self.env["points.member"]
+            .search([("pool_id", "=", self.pool.id)])
+            .mapped("wallet_balance")
         )
         self.assertAlmostEqual(self._gl(self.pool.wallet_account_id), wallets, places=2)

@@ -16,11 +16,20 @@ class TestPointsPoolApi(PointsPoolCommon, HttpCase):
             "params": {
                 "service": "object",
                 "method": "execute_kw",
-                "args": [self.env.cr.dbname, self.env.uid, self.env.user.login, model, method, list(args)],
+                "args": [
+                    self.env.cr.dbname,
+                    self.env.uid,
+                    self.env.user.login,
+                    model,
+                    method,
+                    list(args),
+                ],
             },
         }
         response = self.url_open(
-            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
+            "/jsonrpc",
+            data=json.dumps(payload),
+            headers={"Content-Type": "application/json"},
         ).json()
         self.assertNotIn("error", response, response.get("error"))
         return response["result"]
@@ -45,11 +54,17 @@ class TestPointsPoolApi(PointsPoolCommon, HttpCase):
         self.assertEqual(position["value"], round(210 * 600 / 357, 2))
         sold = self._rpc("points.member", "action_sell", [member["id"]], 10)
         self.assertEqual(sold["points"], 10.0)
-        self.assertEqual(sold["payout"], 13.44)  # floor(0.8 * 10 * 600 / 357 * 100) / 100
+        self.assertEqual(
+            sold["payout"], 13.44
+        )  # floor(0.8 * 10 * 600 / 357 * 100) / 100
         injected = self._rpc("points.pool", "action_inject", [pool_id], 100.0)
         self.assertEqual(injected["exits"], 0)
-        request = self._rpc("points.member", "action_request_withdrawal", [member["id"]], 10.0)
+        request = self._rpc(
+            "points.member", "action_request_withdrawal", [member["id"]], 10.0
+        )
         self.assertEqual(request["state"], "requested")
-        self.assertTrue(self._rpc("points.withdrawal", "action_approve", [request["withdrawal_id"]]))
+        self.assertTrue(
+            self._rpc("points.withdrawal", "action_approve", [request["withdrawal_id"]])
+        )
         self.assertEqual(self._member(self.alice).wallet_balance, 3.44)
         self.assertPoolReconciles()

@@ -1,20 +1,15 @@
 import threading
 import uuid
-from unittest.mock import patch
 from fractions import Fraction
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
+from odoo.modules.registry import Registry
+from odoo.service.model import retrying
 from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.points_pool.core.pool import (
-    Lot,
-    MemoryLotStore,
-    PoolEngine,
-    PoolState,
-)
-from odoo.modules.registry import Registry
-from odoo.service.model import retrying
+from ..core.pool import Lot, MemoryLotStore, PoolEngine, PoolParams, PoolState
 
 
 @tagged("post_install", "-at_install")
@@ -32,7 +27,9 @@ class TestPoolConcurrency(BaseCase):
         cls.registry = Registry(get_db_name())
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].create({"name": f"Concurrency Co {uuid.uuid4().hex[:8]}"})
+            company = env["res.company"].create(
+                {"name": f"Concurrency Co {uuid.uuid4().hex[:8]}"}
+            )
             env["account.chart.template"].try_loading(
                 "generic_coa", company=company, install_demo=False
             )
@@ -49,9 +46,16 @@ class TestPoolConcurrency(BaseCase):
                 }
             )
             partners = env["res.partner"].create(
-                [{"name": "Thread A", "company_id": company.id}, {"name": "Thread B", "company_id": company.id}]
+                [
+                    {"name": "Thread A", "company_id": company.id},
+                    {"name": "Thread B", "company_id": company.id},
+                ]
             )
-            cls.warm = env["res.partner"].create({"name": "Warm-up", "company_id": company.id}).id
+            cls.warm = (
+                env["res.partner"]
+                .create({"name": "Warm-up", "company_id": company.id})
+                .id
+            )
             cls.ids = {
                 "company": company.id,
                 "pool": pool.id,
@@ -90,15 +94,21 @@ class TestPoolConcurrency(BaseCase):
             finally:
                 env.cr.close()
 
-        threads = [threading.Thread(target=worker, args=pair) for pair in zip(jobs, envs)]
-        with mute_logger("odoo.sql_db", "odoo.service.model"), patch.object(
-            Registry, "_lock", threading.RLock()
+        threads = [
+            threading.Thread(target=worker, args=pair)
+            for pair in zip(jobs, envs, strict=True)
+        ]
+        with (
+            mute_logger("odoo.sql_db", "odoo.service.model"),
+            patch.object(Registry, "_lock", threading.RLock()),
         ):
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=240)
-        self.assertFalse([thread for thread in threads if thread.is_alive()], "threads hang")
+        self.assertFalse(
+            [thread for thread in threads if thread.is_alive()], "threads hang"
+        )
         self.assertFalse(errors, errors)
 
     def _buy_and_settle(self, partner_id):
@@ -109,7 +119,11 @@ class TestPoolConcurrency(BaseCase):
                     "company_id": self.ids["company"],
                     "order_line": [
                         Command.create(
-                            {"product_id": self.ids["product"], "price_unit": 1000.0, "tax_id": []}
+                            {
+                                "product_id": self.ids["product"],
+                                "price_unit": 1000.0,
+                                "tax_id": [],
+                            }
                         )
                     ],
                 }
@@ -143,14 +157,19 @@ class TestPoolConcurrency(BaseCase):
         partner_a, partner_b = self.ids["partners"]
         # 1. two orders paid and settled at the same time: 210 + 147 points either way
         # (after the warm-up order: 210 points at 1.00)
-        self._run_parallel(self._buy_and_settle(partner_a), self._buy_and_settle(partner_b))
+        self._run_parallel(
+            self._buy_and_settle(partner_a), self._buy_and_settle(partner_b)
+        )
         state = self._state()
         self.assertFalse(state["problems"])
         self.assertEqual(state["fund"], 900.0)
         self.assertEqual(state["supply"], 481.95)
         self.assertEqual(state["gl_pool"], 900.0)
         self.assertEqual(state["points"][self.warm], 210.0)
-        self.assertEqual(sorted([state["points"][partner_a], state["points"][partner_b]]), [124.95, 147.0])
+        self.assertEqual(
+            sorted([state["points"][partner_a], state["points"][partner_b]]),
+            [124.95, 147.0],
+        )
         first = self.warm
 
         # 2. a sell and an injection at the same time: the result is one of the
@@ -167,19 +186,29 @@ class TestPoolConcurrency(BaseCase):
         self._run_parallel(sell, inject)
         state = self._state()
         self.assertFalse(state["problems"])
-        serial = [self._serial(order) for order in (("sell", "inject"), ("inject", "sell"))]
-        got = (round(state["fund"], 2), round(state["supply"], 4), round(state["wallets"][first], 2))
+        serial = [
+            self._serial(order) for order in (("sell", "inject"), ("inject", "sell"))
+        ]
+        got = (
+            round(state["fund"], 2),
+            round(state["supply"], 4),
+            round(state["wallets"][first], 2),
+        )
         self.assertIn(got, serial)
 
     @staticmethod
     def _serial(order):
         """Fund, supply and the seller's wallet after the events in ``order``."""
-        from odoo.addons.points_pool.core.pool import PoolParams
-
         params = PoolParams()
         store = MemoryLotStore(params)
-        state = PoolState(fund=90000, supply=4819500, last_price=Fraction(90000 * 10**4, 4819500 * 100))
-        lot = store.add(Lot(1, 1, 100000, 30000, 300000, 2100000, 2100000, 0, state="open"))
+        state = PoolState(
+            fund=90000,
+            supply=4819500,
+            last_price=Fraction(90000 * 10**4, 4819500 * 100),
+        )
+        lot = store.add(
+            Lot(1, 1, 100000, 30000, 300000, 2100000, 2100000, 0, state="open")
+        )
         store.add(Lot(2, 2, 100000, 30000, 300000, 1470000, 1470000, 0, state="open"))
         store.add(Lot(3, 3, 100000, 30000, 300000, 1249500, 1249500, 0, state="open"))
         engine = PoolEngine(params, state, store)

@@ -30,7 +30,17 @@ class TestPointsPoolQueryCount(PointsPoolCommon):
         draft = self.env["sale.order"].create(
             {
                 "partner_id": self.alice.id,
-                "order_line": [(0, 0, {"product_id": self.product.id, "price_unit": 1000.0, "tax_id": []})],
+                "order_line": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": self.product.id,
+                            "price_unit": 1000.0,
+                            "tax_id": [],
+                        },
+                    )
+                ],
             }
         )
         confirm = self._count(draft.action_confirm)
@@ -45,7 +55,10 @@ class TestPointsPoolQueryCount(PointsPoolCommon):
         confirm_on, pay_on = self._confirm_and_pay_counts()
         _logger.info(
             "queries: confirm %s (pool off) / %s (pool on); payment %s / %s",
-            confirm_off, confirm_on, pay_off, pay_on,
+            confirm_off,
+            confirm_on,
+            pay_off,
+            pay_on,
         )
         # the pool adds nothing to a confirmation and a bounded insert to a payment
         self.assertLessEqual(confirm_on - confirm_off, 4, (confirm_on, confirm_off))

@@ -18,7 +18,11 @@ class TestPointsPoolSeeds(PointsPoolCommon):
     """
 
     def test_three_orders_mint_seed_points_and_prices(self):
-        expected = [(210.0, 1.4286, "alice"), (147.0, 1.6807, "bob"), (124.95, 1.8674, "carol")]
+        expected = [
+            (210.0, 1.4286, "alice"),
+            (147.0, 1.6807, "bob"),
+            (124.95, 1.8674, "carol"),
+        ]
         for points, price, name in expected:
             partner = getattr(self, name)
             order, invoice = self._buy(partner)
@@ -35,7 +39,9 @@ class TestPointsPoolSeeds(PointsPoolCommon):
         self.assertEqual(self.pool.supply, 481.95)
         first = self.alice and self._member(self.alice).lot_ids
         self.assertEqual(round(first.trigger_price, 4), 14.2857)
-        ledger = self.env["points.pool.move"].search([("pool_id", "=", self.pool.id)], order="number")
+        ledger = self.env["points.pool.move"].search(
+            [("pool_id", "=", self.pool.id)], order="number"
+        )
         self.assertEqual(ledger.mapped("kind"), ["pending", "mint"] * 3)
         self.assertEqual(ledger.mapped("number"), list(range(1, 7)))
         self.assertPoolReconciles()
@@ -80,7 +86,9 @@ class TestPointsPoolSeeds(PointsPoolCommon):
         order2, _invoice = self._buy(self.alice)
         self.assertEqual(order2.points_lot_ids.state, "open")
         self.assertEqual(order2.points_lot_ids.minted, round(210 / (3000 / 210), 4))
-        self.assertEqual(self.pool.reserve, 570.0, "10% of the inflow leaves the reserve")
+        self.assertEqual(
+            self.pool.reserve, 570.0, "10% of the inflow leaves the reserve"
+        )
         self.assertPoolReconciles()
 
     def test_sell_210_points_worth_2000(self):
@@ -117,10 +125,19 @@ class TestPointsPoolSeeds(PointsPoolCommon):
 
     def test_product_and_category_rates_override_the_pool(self):
         category = self.env["product.category"].create(
-            {"name": "Local life", "points_pool_rate_set": True, "points_pool_rate": 16.0}
+            {
+                "name": "Local life",
+                "points_pool_rate_set": True,
+                "points_pool_rate": 16.0,
+            }
         )
         product = self.env["product.product"].create(
-            {"name": "Meal voucher", "categ_id": category.id, "taxes_id": [], "invoice_policy": "order"}
+            {
+                "name": "Meal voucher",
+                "categ_id": category.id,
+                "taxes_id": [],
+                "invoice_policy": "order",
+            }
         )
         order, _invoice = self._buy(self.alice, product=product)
         self.assertEqual(order.points_lot_ids.inflow, 160.0)
@@ -191,13 +208,16 @@ class TestPointsPoolRefunds(PointsPoolCommon):
         self._buy(self.bob)
         refund = self._refund(invoice, amount=500.0)
         state = self.pool.get_pool_state()
-        count = self.env["points.pool.move"].search_count([("pool_id", "=", self.pool.id)])
+        count = self.env["points.pool.move"].search_count(
+            [("pool_id", "=", self.pool.id)]
+        )
         refund._points_pool_refund()
         refund.button_draft()
         refund.action_post()
         self.assertEqual(self.pool.get_pool_state(), state)
         self.assertEqual(
-            self.env["points.pool.move"].search_count([("pool_id", "=", self.pool.id)]), count
+            self.env["points.pool.move"].search_count([("pool_id", "=", self.pool.id)]),
+            count,
         )
         self.assertEqual(order.points_lot_ids.held, 105.0)
         self.assertPoolReconciles()
@@ -210,7 +230,10 @@ class TestPointsPoolBadInput(PointsPoolCommon):
         return (
             self.pool.get_pool_state(),
             self.env["points.pool.move"].search_count([]),
-            [(m.points_held, m.wallet_balance) for m in self.env["points.member"].search([])],
+            [
+                (m.points_held, m.wallet_balance)
+                for m in self.env["points.member"].search([])
+            ],
         )
 
     def test_bad_input_is_refused_and_changes_nothing(self):
@@ -226,10 +249,26 @@ class TestPointsPoolBadInput(PointsPoolCommon):
             (UserError, lambda: self.pool._inject(-10), "positive"),
             (UserError, lambda: member._request_withdrawal(10), "withdraw"),
             (UserError, lambda: member._request_withdrawal(-1), "positive"),
-            (ValidationError, lambda: self.pool.write({"points_ratio": 120.0}), "points ratio"),
-            (ValidationError, lambda: self.pool.write({"retention": 100.0}), "retention"),
-            (ValidationError, lambda: self.pool.write({"exit_multiple": 0.5}), "exit multiple"),
-            (UserError, lambda: self.pool.write({"initial_price": 2.0}), "initial price"),
+            (
+                ValidationError,
+                lambda: self.pool.write({"points_ratio": 120.0}),
+                "points ratio",
+            ),
+            (
+                ValidationError,
+                lambda: self.pool.write({"retention": 100.0}),
+                "retention",
+            ),
+            (
+                ValidationError,
+                lambda: self.pool.write({"exit_multiple": 0.5}),
+                "exit multiple",
+            ),
+            (
+                UserError,
+                lambda: self.pool.write({"initial_price": 2.0}),
+                "initial price",
+            ),
         ]
         for error, call, text in cases:
             with self.subTest(text=text), self.assertRaises(error) as caught:
@@ -250,6 +289,19 @@ class TestPointsPoolBadInput(PointsPoolCommon):
         self.assertEqual(member.points_free, 21.0)
         self.assertEqual(self._sell_line(member, 21).points, -21.0)
         self.assertPoolReconciles()
+
+    def test_pool_entries_cannot_be_reset(self):
+        self._buy(self.alice)
+        entry = (
+            self.env["points.pool.move"]
+            .search([("pool_id", "=", self.pool.id), ("kind", "=", "mint")])
+            .account_move_id
+        )
+        self.assertEqual(entry.state, "posted")
+        for action in (entry.button_draft, entry.button_cancel):
+            with self.assertRaisesRegex(UserError, "cannot be reset"):
+                action()
+        self.assertEqual(entry.state, "posted")
 
     def test_reconfirming_an_order_is_refused(self):
         order, _invoice = self._buy(self.alice)
@@ -285,7 +337,9 @@ class TestPointsPoolWithdrawals(PointsPoolCommon):
         self.assertEqual(payment.amount, 70.0)
         self.assertEqual(payment.payment_type, "outbound")
         self.assertRecordValues(
-            payment.move_id.line_ids.filtered(lambda l: l.account_id == self.pool.wallet_account_id),
+            payment.move_id.line_ids.filtered(
+                lambda line: line.account_id == self.pool.wallet_account_id
+            ),
             [{"debit": 70.0, "credit": 0.0, "partner_id": self.alice.id}],
         )
         self.assertEqual(self._gl(self.pool.credit_account_id), 30.0)

@@ -1,3 +1,1 @@
-from . import points_pool_sell
-from . import points_pool_inject
-from . import points_pool_check
+from . import points_pool_check, points_pool_inject, points_pool_sell

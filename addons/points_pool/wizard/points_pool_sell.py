@@ -32,7 +32,9 @@ class PointsPoolSell(models.TransientModel):
             units = money.round_minor(wizard.points, POINT_DIGITS)
             gross = value_of(units, price, params)
             wizard.gross = money.to_float(floor(gross), params.digits)
-            wizard.payout = money.to_float(floor((1 - params.retention) * gross), params.digits)
+            wizard.payout = money.to_float(
+                floor((1 - params.retention) * gross), params.digits
+            )
 
     def action_sell(self):
         self.ensure_one()
