@@ -28,6 +28,11 @@
     ],
     "demo": ["data/points_pool_demo.xml"],
     "post_init_hook": "_post_init_hook",
+    "assets": {
+        "web.assets_tests": [
+            "points_pool/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }

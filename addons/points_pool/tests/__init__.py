@@ -6,3 +6,4 @@ from . import (
     test_performance,
     test_points_pool,
 )
+from . import test_frontend
