@@ -3,6 +3,8 @@ from collections import defaultdict
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..core import money
+
 LEDGER_KIND_SELECTION = [
     ("pending", "Pending inflow"),
     ("pending_cancel", "Pending cancelled"),
@@ -140,26 +142,34 @@ class PointsPoolMove(models.Model):
         refunds) or the injection account.  A withdrawal books only its credit
         part here: its cash part is the outbound payment's own entry.
         """
-        credits = defaultdict(float)
+        digits = pool.currency_id.decimal_places
+
+        def minor(value):
+            return money.round_minor(value, digits)
+
+        credits = defaultdict(int)  # minor units: no float sums
         for line in self:
             partner = line.partner_id.id or False
-            wallet = line.wallet
-            if line.kind == "withdrawal":
-                wallet = -line.credit
+            fund, reserve, credit = (
+                minor(line.fund),
+                minor(line.reserve),
+                minor(line.credit),
+            )
+            wallet = -credit if line.kind == "withdrawal" else minor(line.wallet)
             liabilities = [
-                (pool.pool_account_id, line.fund, False),
-                (pool.reserve_account_id, line.reserve, False),
-                (pool.pending_account_id, line.pending, False),
+                (pool.pool_account_id, fund, False),
+                (pool.reserve_account_id, reserve, False),
+                (pool.pending_account_id, minor(line.pending), False),
                 (pool.wallet_account_id, wallet, partner),
-                (pool.credit_account_id, line.credit, partner),
+                (pool.credit_account_id, credit, partner),
             ]
-            total = 0.0
+            total = 0
             for account, amount, account_partner in liabilities:
                 if amount:
                     credits[account, account_partner] += amount
                     total += amount
-            custody = line.fund + line.reserve
-            if custody and line.kind != "dormancy":
+            custody = fund + reserve
+            if custody:
                 credits[pool.custody_account_id, False] -= custody
                 credits[pool._get_bank_account(), False] += custody
             if line.kind == "inject":
@@ -174,15 +184,15 @@ class PointsPoolMove(models.Model):
         return credits
 
     def _prepare_account_move_vals(self, pool, ref):
-        currency = pool.currency_id
+        digits = pool.currency_id.decimal_places
         line_vals = []
-        for (account, partner), amount in sorted(
+        for (account, partner), minor_amount in sorted(
             self._get_account_deltas(pool).items(),
             key=lambda item: (item[0][0].code or "", item[0][1] or 0),
         ):
-            amount = currency.round(amount)
-            if currency.is_zero(amount):
+            if not minor_amount:
                 continue
+            amount = money.to_float(minor_amount, digits)
             line_vals.append(
                 Command.create(
                     {

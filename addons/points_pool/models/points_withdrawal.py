@@ -1,8 +1,11 @@
+from fractions import Fraction
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..core import money
+from ..core.pool import floor
 
 WITHDRAWAL_STATE_SELECTION = [
     ("requested", "Requested"),
@@ -138,7 +141,8 @@ class PointsWithdrawal(models.Model):
             )
         digits = self.currency_id.decimal_places
         amount = money.round_minor(self.amount, digits)
-        cash = money.round_minor(self.amount * pool.cash_share / 100, digits)
+        share = money.fraction_of(pool.cash_share) / 100
+        cash = floor(amount * share + Fraction(1, 2))  # half up, in minor units
         cash = min(cash, amount)
         credit = amount - cash
         state, number = pool._lock_state()

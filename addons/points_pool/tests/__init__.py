@@ -3,7 +3,7 @@ from . import (
     test_concurrency,
     test_core_pool,
     test_core_properties,
+    test_frontend,
     test_performance,
     test_points_pool,
 )
-from . import test_frontend
