@@ -1,0 +1,755 @@
+#!/usr/bin/env python3
+"""Benchmark of the points_pool addon (not a timed test; numbers depend on the machine).
+
+Usage:
+    python3 tests/benchmark.py -c <odoo.conf> -d <database> [options]
+
+    -c, --config    Odoo configuration file (database connection, addons_path)
+    -d, --database  database to use; created with points_pool installed and no demo
+                    data when it does not exist.  An existing database must have
+                    points_pool installed without demo data and no benchmark data yet.
+    --lots N        open positions (one member, one lot each) in pool A (100000)
+    --exits N       size of the exit cascade in pool A (1000)
+    --orders N      sale orders per state (pool active / inactive) in part (b) (200)
+    --batch N       orders per interleaved batch in part (b) (20)
+    --repeat N      orders per pool in part (a)(i) (10)
+    --drop          drop the database at the end
+
+What it measures, in one run:
+
+(a) Exit processing does not scan members.  Pool A (main company) gets --lots open
+    positions by bulk SQL: partners, members and lots with their exit trigger price
+    (--exits of them minted near the initial price, so their triggers sit apart);
+    the pool's fund and supply are the sums over the lots.  Pool B (a second
+    company) gets 10.  (i) One order that triggers no exit, confirmed, invoiced,
+    paid and settled, in A and in B alternately (B A A B ...): ratios A/B of the
+    medians of the whole order and of the settlement alone, and of the settlement's
+    SQL queries (all should stay near 1).  (ii) An injection computed so that
+    exactly --exits lots become due in A: time of the cascade, exits counted in the
+    ledger, time and queries per exit.
+
+(b) Checkout cost.  --orders sale orders confirmed, invoiced and paid (payment
+    register) with the pool active against as many with the pool inactive, in
+    interleaved batches (A B B A ...): ratio of the times (goal <= 1.05).  Also the
+    SQL queries of one confirmation and of one payment registration in each state.
+
+Every unit of work (an order step, a settlement, the injection, a batch of drafts)
+runs in its own transaction, committed, as requests would; the database is kept
+(use --drop to remove it).  With the defaults it takes about 8 minutes on 2 cores,
+database creation included.
+
+Example (private development cluster):
+    python3 tests/benchmark.py -c /tmp/dev.conf -d pp_bench_1
+"""
+
+import argparse
+import io
+import random
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from math import ceil, floor
+
+RESULTS = []  # (metric, value, ratio)
+
+
+def _ms(seconds):
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _report(metric, value, ratio=""):
+    RESULTS.append((metric, value, ratio))
+    print(f"  {metric}: {value}" + (f"  (ratio {ratio})" if ratio else ""), flush=True)
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=True,
+    )
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--lots", type=int, default=100_000)
+    parser.add_argument("--exits", type=int, default=1000)
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--drop", action="store_true")
+    if not argv:
+        print(__doc__)
+        sys.exit(2)
+    return parser.parse_args(argv)
+
+
+# ----------------------------------------------------------------------
+# database
+# ----------------------------------------------------------------------
+def _open_registry(args):
+    """Parse the Odoo config, create and install the database if needed."""
+    import odoo
+    from odoo.tools import config
+
+    config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    odoo.netsvc.init_logger()
+    from odoo.service import db as db_service
+
+    if not db_service.exp_db_exist(args.database):
+        print(
+            f"creating database {args.database} (points_pool, no demo data)...",
+            flush=True,
+        )
+        start = time.perf_counter()
+        db_service._create_empty_database(args.database)
+        config["init"] = {"points_pool": 1}
+        config["without_demo"] = "all"
+        registry = odoo.modules.registry.Registry.new(args.database, update_module=True)
+        config["init"] = {}
+        _report("install points_pool (no demo)", f"{time.perf_counter() - start:.1f} s")
+        return registry
+    return odoo.modules.registry.Registry(args.database)
+
+
+# ----------------------------------------------------------------------
+# set-up: companies, pools, bulk positions
+# ----------------------------------------------------------------------
+def _company_pool(env, company):
+    if not company.chart_template:
+        env["account.chart.template"].try_loading(
+            "generic_coa", company, install_demo=False
+        )
+    pool = env["points.pool"]._get_company_pool(company)
+    # the SPEC defaults (return window 7 days), the seeds' rates
+    pool.write(
+        {
+            "contribution_rate": 30.0,
+            "points_ratio": 70.0,
+            "retention": 20.0,
+            "exit_multiple": 3.0,
+            "cash_share": 100.0,
+            "vesting_rate": 0.0,
+            "return_window_days": 7,
+            "active": True,
+        }
+    )
+    return pool
+
+
+def _generate_lots(n, due, rng):
+    """Lots as minted at a price q: u = floor(0.7 I / q), cap 3 B, trigger (C - R) / u.
+
+    The first ``due`` lots were minted at q in [1.00, 1.01) (trigger 14.29 to 14.43),
+    the others at q in [1.25, 2.50) (trigger >= 17.86), so that a price in between
+    makes exactly ``due`` lots exit.  Amounts in cents, points in 1e-4.
+    """
+    bases = [200, 300, 500, 800, 1000, 1200, 1500, 2000, 3000, 5000]
+    lots = []
+    for index in range(n):
+        basis = rng.choice(bases) * 100
+        inflow = basis * 3 // 10
+        if index < due:
+            price = 1 + Fraction(rng.randrange(0, 100), 10_000)
+        else:
+            price = Fraction(rng.randrange(12_500, 25_000), 10_000)
+        units = floor(Fraction(7 * inflow * 10_000, 10 * 100) / price)
+        cap = 3 * basis
+        trigger = Fraction(cap * 10_000, units * 100)
+        lots.append((basis, inflow, cap, units, trigger))
+    return lots
+
+
+def _ceil12(value):
+    return Decimal(ceil(value * 10**12)).scaleb(-12)
+
+
+def _bulk_positions(env, pool, n, due, rng, label):
+    """Insert ``n`` partners, members and open lots by SQL; set fund and supply.
+
+    Foreign-key checks look rows up with a plan made when the referenced table
+    was small (a sequential scan, quadratic over 100k rows): each table is
+    analyzed before rows referencing it are inserted, which replans them.
+    """
+    cr = env.cr
+    env.flush_all()
+    company_id = pool.company_id.id
+    lots = _generate_lots(n, due, rng)
+    cr.execute(
+        """
+        INSERT INTO res_partner (id, name, complete_name, commercial_partner_id,
+            active, type, is_company, autopost_bills, lang, customer_rank,
+            supplier_rank, create_uid, write_uid, create_date, write_date)
+        SELECT s.id, %(label)s || s.g, %(label)s || s.g, NULL, true, 'contact',
+            false, 'ask', 'en_US', 1, 0, 1, 1,
+            now() at time zone 'UTC', now() at time zone 'UTC'
+        FROM (SELECT nextval('res_partner_id_seq') AS id, g
+              FROM generate_series(1, %(n)s) g) s
+        ORDER BY s.g
+        RETURNING id
+        """,
+        {"label": f"{label} member ", "n": n},
+    )
+    partner_ids = sorted(row[0] for row in cr.fetchall())
+    cr.execute("ANALYZE res_partner")
+    cr.execute(
+        "UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)",
+        [partner_ids],
+    )
+    held = [str(Decimal(lot[3]).scaleb(-4)) for lot in lots]
+    cr.execute(
+        """
+        INSERT INTO points_member (partner_id, pool_id, company_id, points_held,
+            points_locked, wallet_balance, credit_balance, create_uid, write_uid,
+            create_date, write_date)
+        SELECT t.partner_id, %s, %s, t.held, 0, 0, 0, 1, 1,
+            now() at time zone 'UTC', now() at time zone 'UTC'
+        FROM unnest(%s::int[], %s::numeric[]) AS t(partner_id, held)
+        RETURNING id, partner_id
+        """,
+        [pool.id, company_id, partner_ids, held],
+    )
+    member_of = dict((partner, member) for member, partner in cr.fetchall())
+    cr.execute("ANALYZE points_member")
+    start = datetime(2025, 1, 1)
+    now = datetime.utcnow().replace(microsecond=0).isoformat(sep=" ")
+    buffer = io.StringIO()
+    for index, (basis, inflow, cap, units, trigger) in enumerate(lots):
+        partner_id = partner_ids[index]
+        paid = start + timedelta(seconds=index * 60)
+        buffer.write(
+            "\t".join(
+                (
+                    str(pool.id),
+                    str(company_id),
+                    str(member_of[partner_id]),
+                    str(partner_id),
+                    "open",
+                    str(Decimal(basis).scaleb(-2)),
+                    str(Decimal(inflow).scaleb(-2)),
+                    str(Decimal(cap).scaleb(-2)),
+                    str(Decimal(units).scaleb(-4)),
+                    str(Decimal(units).scaleb(-4)),
+                    "0",
+                    "0",
+                    "0",
+                    str(_ceil12(trigger)),
+                    paid.isoformat(sep=" "),
+                    (paid + timedelta(days=7)).isoformat(sep=" "),
+                    "1",
+                    "1",
+                    now,
+                    now,
+                )
+            )
+            + "\n"
+        )
+    buffer.seek(0)
+    cr._obj.copy_expert(
+        "COPY points_lot (pool_id, company_id, member_id, partner_id, state, basis, "
+        "inflow, cap, minted, held, locked, realized, paid, trigger_price, date_paid, "
+        "settle_date, create_uid, write_uid, create_date, write_date) FROM STDIN",
+        buffer,
+    )
+    cr.execute("ANALYZE points_lot")
+    fund = sum(lot[1] for lot in lots)
+    supply = sum(lot[3] for lot in lots)
+    price = Fraction(fund * 10_000, supply * 100)
+    cr.execute(
+        "UPDATE points_pool SET fund = %s, supply = %s, reserve = 0, pending = 0, "
+        "last_price = %s, last_price_exact = %s WHERE id = %s",
+        [
+            Decimal(fund).scaleb(-2),
+            Decimal(supply).scaleb(-4),
+            _ceil12(price),
+            str(price),
+            pool.id,
+        ],
+    )
+    env.invalidate_all()
+    lowest = min(lot[4] for lot in lots)
+    assert lowest > price, "a bulk lot would exit at once"
+    return price, lowest
+
+
+# ----------------------------------------------------------------------
+# transactions and orders
+# ----------------------------------------------------------------------
+@contextmanager
+def _transaction(registry):
+    """A new cursor and environment, committed at the end, like one request.
+
+    A fresh transaction per unit of work also keeps the ORM's list of live
+    environments short (a single long transaction slows every call down).
+    """
+    from odoo import SUPERUSER_ID, api
+
+    with registry.cursor() as cr:
+        yield api.Environment(cr, SUPERUSER_ID, {})
+
+
+def _draft_orders(env, company, partners, product, amount=1000.0):
+    from odoo import Command
+
+    return (
+        env["sale.order"]
+        .with_company(company)
+        .create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": 1.0,
+                                "price_unit": amount,
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for partner in partners
+            ]
+        )
+    )
+
+
+def _confirm(order):
+    order.action_confirm()
+    order.env.flush_all()
+
+
+def _invoice(order):
+    invoice = order._create_invoices()
+    invoice.action_post()
+    order.env.flush_all()
+    return invoice
+
+
+def _pay(invoice):
+    env = invoice.env
+    env["account.payment.register"].with_company(invoice.company_id).with_context(
+        active_model="account.move", active_ids=invoice.ids
+    ).create({})._create_payments()
+    env.flush_all()
+
+
+def _count(cr, func, *args):
+    """Result of ``func(*args)`` and the number of SQL queries it ran."""
+    before = cr.sql_log_count
+    result = func(*args)
+    return result, cr.sql_log_count - before
+
+
+def _count_sql(cr, func, *args):
+    """Result, number of SQL queries and seconds spent in them."""
+    cursor_class = type(cr)
+    original = cursor_class.execute
+    spent = [0.0]
+
+    def execute(self, *call_args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(self, *call_args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    cursor_class.execute = execute
+    try:
+        result, queries = _count(cr, func, *args)
+    finally:
+        cursor_class.execute = original
+    return result, queries, spent[0]
+
+
+def _settle(pool):
+    from odoo import fields
+
+    later = fields.Datetime.now() + timedelta(days=pool.return_window_days, minutes=1)
+    minted = pool._settle_due(now=later)
+    pool.env.flush_all()
+    return minted
+
+
+def _exit_count(env, pool_id):
+    env.cr.execute(
+        "SELECT COUNT(*) FROM points_pool_move WHERE pool_id = %s AND kind = 'exit'",
+        [pool_id],
+    )
+    return env.cr.fetchone()[0]
+
+
+# ----------------------------------------------------------------------
+# phases
+# ----------------------------------------------------------------------
+def _phase_order_no_exit(registry, ids, repeat):
+    """(a)(i): one order in A (100k positions) and in B (10), alternately.
+
+    Each order runs in its own transaction; its settlement in another.
+    """
+    keys = ("order", "settle", "queries", "sql")
+    times = {name: {key: [] for key in keys} for name in ("A", "B")}
+    for run in range(repeat + 1):  # the first round warms caches up
+        for name in ("A", "B") if run % 2 else ("B", "A"):
+            pool_id = ids[f"pool_{name}"]
+            with _transaction(registry) as env:
+                pool = env["points.pool"].browse(pool_id)
+                partner = env["res.partner"].browse(ids[f"buyer_{name}"])
+                product = env["product.product"].browse(ids["product"])
+                order = _draft_orders(env, pool.company_id, partner, product)
+                exits_before = _exit_count(env, pool_id)
+            with _transaction(registry) as env:
+                order = order.with_env(env)
+                start = time.perf_counter()
+                _confirm(order)
+                _pay(_invoice(order))
+                order_time = time.perf_counter() - start
+            with _transaction(registry) as env:
+                pool = env["points.pool"].browse(pool_id)
+                start = time.perf_counter()
+                minted, queries, sql = _count_sql(env.cr, _settle, pool)
+                settle_time = time.perf_counter() - start
+                assert minted == 1, f"{name}: expected one lot minted, got {minted}"
+                exits = _exit_count(env, pool_id) - exits_before
+                assert not exits, f"the order caused {exits} exits in {name}"
+            if run:
+                times[name]["order"].append(order_time + settle_time)
+                times[name]["settle"].append(settle_time)
+                times[name]["queries"].append(queries)
+                times[name]["sql"].append(sql)
+    return times
+
+
+def _injection_for_exits(env, pool, exits):
+    """Smallest injection (Decimal, major units) that makes ``exits`` lots due."""
+    from odoo.addons.points_pool.core import money
+
+    cr = env.cr
+    env.flush_all()
+    cr.execute(
+        "SELECT cap::text, realized::text, held::text FROM points_lot "
+        "WHERE pool_id = %s AND state = 'open' ORDER BY trigger_price, id LIMIT %s",
+        [pool.id, exits + 1],
+    )
+    rows = cr.fetchall()
+    triggers = sorted(
+        (money.fraction_of(cap) - money.fraction_of(realized)) / money.fraction_of(held)
+        for cap, realized, held in rows
+    )
+    target, following = triggers[exits - 1], triggers[exits]
+    cr.execute(
+        "SELECT fund::text, supply::text FROM points_pool WHERE id = %s", [pool.id]
+    )
+    fund, supply = (money.fraction_of(value) for value in cr.fetchone())
+    needed = target * supply - fund
+    minor = ceil(needed * 100)
+    return Decimal(minor).scaleb(-2), target, following
+
+
+def _phase_cascade(registry, pool_id, exits):
+    """(a)(ii): one injection that makes exactly ``exits`` lots exit."""
+    with _transaction(registry) as env:
+        pool = env["points.pool"].browse(pool_id)
+        amount, target, following = _injection_for_exits(env, pool, exits)
+        env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM points_pool_move")
+        last_line = env.cr.fetchone()[0]
+    with _transaction(registry) as env:
+        pool = env["points.pool"].browse(pool_id)
+        start = time.perf_counter()
+        _result, queries, sql = _count_sql(env.cr, pool.action_inject, amount)
+        env.flush_all()
+        elapsed = time.perf_counter() - start
+    with _transaction(registry) as env:
+        env.cr.execute(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE kind = 'exit') "
+            "FROM points_pool_move WHERE pool_id = %s AND id > %s",
+            [pool_id, last_line],
+        )
+        lines, count = env.cr.fetchone()
+        price_after = env["points.pool"].browse(pool_id).price
+    return {
+        "amount": amount,
+        "target": target,
+        "following": following,
+        "price_after": price_after,
+        "seconds": elapsed,
+        "exits": count,
+        "queries": queries,
+        "sql": sql,
+        "lines": lines,
+    }
+
+
+def _explain_due_lots(env, pool):
+    """The scan node of the plan of the engine's due-lots query."""
+    env.cr.execute(
+        "EXPLAIN SELECT id FROM points_lot WHERE pool_id = %s AND state = 'open' "
+        "AND trigger_price <= %s ORDER BY trigger_price, id LIMIT 500",
+        [pool.id, Decimal(repr(pool.price_exact))],
+    )
+    plan = [row[0] for row in env.cr.fetchall()]
+    scans = [line.strip(" ->").split("  (")[0] for line in plan if "Scan" in line]
+    return "; ".join(scans) or plan[0]
+
+
+def _set_active(registry, pool_id, active):
+    with _transaction(registry) as env:
+        pool = env["points.pool"].browse(pool_id)
+        if pool.active != active:
+            pool.write({"active": active})
+
+
+def _checkout_counts(registry, ids):
+    """Queries of one confirmation, invoice and payment, pool active / inactive."""
+    counts = {}
+    for active in (True, False, True, False):  # the second round is warm
+        _set_active(registry, ids["pool_A"], active)
+        with _transaction(registry) as env:
+            pool = env["points.pool"].browse(ids["pool_A"])
+            partner = env["res.partner"].browse(ids["buyers"][0])
+            product = env["product.product"].browse(ids["product"])
+            order = _draft_orders(env, pool.company_id, partner, product)
+        with _transaction(registry) as env:
+            _ignored, confirm = _count(env.cr, _confirm, order.with_env(env))
+        with _transaction(registry) as env:
+            invoice, post = _count(env.cr, _invoice, order.with_env(env))
+        with _transaction(registry) as env:
+            _ignored, pay = _count(env.cr, _pay, invoice.with_env(env))
+        results = (confirm, post, pay)
+        counts[active] = tuple(results)
+    return counts
+
+
+def _phase_checkout(registry, ids, orders, batch):
+    """(b): confirm, invoice and pay with the pool active / inactive, interleaved.
+
+    Batches in the pattern A B B A A B B A ... cancel a linear drift.  Each
+    order runs in its own transaction; draft creation and commits are not timed.
+    """
+    counts = _checkout_counts(registry, ids)
+    buyers = ids["buyers"][1:]
+    batches = -(-orders // batch)
+    pattern = [(True, False) if i % 2 == 0 else (False, True) for i in range(batches)]
+    elapsed = {True: 0.0, False: 0.0}
+    done = {True: 0, False: 0}
+    for index, pair in enumerate(pattern):
+        for active in pair:
+            size = min(batch, orders - done[active])
+            with _transaction(registry) as env:
+                pool = env["points.pool"].browse(ids["pool_A"])
+                partners = env["res.partner"].browse(
+                    [buyers[(index * batch + k) % len(buyers)] for k in range(size)]
+                )
+                product = env["product.product"].browse(ids["product"])
+                order_ids = _draft_orders(env, pool.company_id, partners, product).ids
+            _set_active(registry, ids["pool_A"], active)
+            for order_id in order_ids:
+                with _transaction(registry) as env:
+                    order = env["sale.order"].browse(order_id)
+                    start = time.perf_counter()
+                    _confirm(order)
+                    _pay(_invoice(order))
+                    elapsed[active] += time.perf_counter() - start
+            done[active] += size
+    _set_active(registry, ids["pool_A"], True)
+    with _transaction(registry) as env:
+        env.cr.execute(
+            "SELECT COUNT(*) FROM points_lot WHERE pool_id = %s AND state = 'pending'",
+            [ids["pool_A"]],
+        )
+        pending = env.cr.fetchone()[0]
+    return counts, elapsed, done, pending
+
+
+# ----------------------------------------------------------------------
+# main
+# ----------------------------------------------------------------------
+def _setup(registry, args, rng):
+    """Companies A and B with charts and pools, a product, buyers, bulk positions.
+
+    :return: ids: pool_A, pool_B, product, buyer_A, buyer_B, buyers
+    """
+    with _transaction(registry) as env:
+        installed = "points.pool" in env and env["ir.module.module"].search_count(
+            [("name", "=", "points_pool"), ("state", "=", "installed")]
+        )
+        if not installed:
+            sys.exit(f"points_pool is not installed in {args.database}")
+        if env["res.company"].search_count([("name", "=", "Benchmark Company B")]):
+            sys.exit(
+                f"{args.database} already holds benchmark data: use a new database"
+            )
+        company_a = env.ref("base.main_company")
+        company_b = env["res.company"].create(
+            {"name": "Benchmark Company B", "currency_id": company_a.currency_id.id}
+        )
+        env.user.company_ids |= company_b
+        start = time.perf_counter()
+        pool_a = _company_pool(env, company_a)
+        pool_b = _company_pool(env, company_b)
+        _report(
+            "charts of accounts, pools A and B", f"{time.perf_counter() - start:.1f} s"
+        )
+        product = env["product.product"].create(
+            {
+                "name": "Benchmark package",
+                "type": "consu",
+                "list_price": 1000.0,
+                "invoice_policy": "order",
+                "taxes_id": [(5, 0, 0)],
+            }
+        )
+        buyers = env["res.partner"].create(
+            [{"name": f"Benchmark buyer {i}"} for i in range(21)]
+        )
+        ids = {
+            "pool_A": pool_a.id,
+            "pool_B": pool_b.id,
+            "product": product.id,
+            "buyer_A": buyers[0].id,
+            "buyer_B": buyers[1].id,
+            "buyers": buyers[2:].ids,
+        }
+
+    start = time.perf_counter()
+    with _transaction(registry) as env:
+        pool_a = env["points.pool"].browse(ids["pool_A"])
+        pool_b = env["points.pool"].browse(ids["pool_B"])
+        price_a, lowest_a = _bulk_positions(
+            env, pool_a, args.lots, args.exits, rng, "A"
+        )
+        price_b, lowest_b = _bulk_positions(env, pool_b, 10, 0, rng, "B")
+    with _transaction(registry) as env:
+        env.cr.execute("ANALYZE res_partner, points_member, points_lot, points_pool")
+    _report(
+        f"bulk insert: {args.lots} positions in A, 10 in B",
+        f"{time.perf_counter() - start:.1f} s",
+    )
+    with _transaction(registry) as env:
+        for name, price, lowest in (("A", price_a, lowest_a), ("B", price_b, lowest_b)):
+            pool = env["points.pool"].browse(ids[f"pool_{name}"])
+            _report(
+                f"pool {name}: members / price / lowest trigger",
+                f"{pool.member_count} / {float(price):.4f} / {float(lowest):.4f}",
+            )
+        pool_a = env["points.pool"].browse(ids["pool_A"])
+        _report("due-lots query plan in A", _explain_due_lots(env, pool_a))
+    return ids
+
+
+def _run_order_no_exit(registry, args, ids):
+    print(f"(a)(i) one order without exit, {args.repeat} in each pool...", flush=True)
+    times = _phase_order_no_exit(registry, ids, args.repeat)
+    med = {
+        name: {key: statistics.median(values) for key, values in data.items()}
+        for name, data in times.items()
+    }
+    a, b = med["A"], med["B"]
+    _report(
+        f"order, confirm to settled: A ({args.lots}) / B (10)",
+        f"{_ms(a['order'])} / {_ms(b['order'])}",
+        f"{a['order'] / b['order']:.2f}",
+    )
+    _report(
+        "settlement alone (one mint, no exit): A / B",
+        f"{_ms(a['settle'])} / {_ms(b['settle'])}",
+        f"{a['settle'] / b['settle']:.2f}",
+    )
+    _report(
+        "settlement SQL queries: A / B",
+        f"{a['queries']:.0f} / {b['queries']:.0f}",
+        f"{a['queries'] / b['queries']:.2f}",
+    )
+    _report(
+        "settlement time in SQL: A / B",
+        f"{_ms(a['sql'])} / {_ms(b['sql'])}",
+        f"{a['sql'] / b['sql']:.2f}",
+    )
+
+
+def _run_cascade(registry, args, ids):
+    print(f"(a)(ii) injection making {args.exits} lots due in A...", flush=True)
+    cascade = _phase_cascade(registry, ids["pool_A"], args.exits)
+    exits = max(cascade["exits"], 1)
+    _report(
+        "injection / price to reach / next trigger",
+        f"{cascade['amount']} / {float(cascade['target']):.4f} / "
+        f"{float(cascade['following']):.4f}",
+    )
+    _report(
+        "cascade: exits in ledger / lines / price after",
+        f"{cascade['exits']} / {cascade['lines']} / {cascade['price_after']:.4f}",
+    )
+    _report(
+        "cascade: time total / per exit",
+        f"{cascade['seconds']:.2f} s / {_ms(cascade['seconds'] / exits)}",
+    )
+    _report(
+        "cascade: SQL queries total / per exit",
+        f"{cascade['queries']} / {cascade['queries'] / exits:.2f}",
+    )
+    _report("cascade: time in SQL", f"{cascade['sql']:.2f} s")
+
+
+def _run_checkout(registry, args, ids):
+    print(
+        f"(b) checkout of {args.orders} orders, pool active / inactive...", flush=True
+    )
+    counts, elapsed, done, pending = _phase_checkout(
+        registry, ids, args.orders, args.batch
+    )
+    for index, label in enumerate(("confirm", "invoice+post", "payment register")):
+        on, off = counts[True][index], counts[False][index]
+        _report(
+            f"queries of one {label}: active / inactive",
+            f"{on} / {off}",
+            f"{on / off:.2f}",
+        )
+    per_on, per_off = elapsed[True] / done[True], elapsed[False] / done[False]
+    _report(
+        f"checkout of {done[True]} + {done[False]} orders: active / inactive",
+        f"{elapsed[True]:.1f} s / {elapsed[False]:.1f} s",
+    )
+    _report(
+        "checkout per order: active / inactive",
+        f"{_ms(per_on)} / {_ms(per_off)}",
+        f"{per_on / per_off:.3f}",
+    )
+    _report("pending lots written by the active batches", str(pending))
+
+
+def _print_table():
+    width = max(len(metric) for metric, _v, _r in RESULTS)
+    vwidth = max(len(value) for _m, value, _r in RESULTS)
+    print()
+    print(f"{'metric':<{width}}  {'value':<{vwidth}}  ratio")
+    print(f"{'-' * width}  {'-' * vwidth}  -----")
+    for metric, value, ratio in RESULTS:
+        print(f"{metric:<{width}}  {value:<{vwidth}}  {ratio}".rstrip())
+
+
+def main(argv):
+    args = _parse_args(argv)
+    run_start = time.perf_counter()
+    registry = _open_registry(args)
+    rng = random.Random(20260101)
+    print("set-up...", flush=True)
+    ids = _setup(registry, args, rng)
+    _run_order_no_exit(registry, args, ids)
+    _run_cascade(registry, args, ids)
+    _run_checkout(registry, args, ids)
+    _report("total run time", f"{time.perf_counter() - run_start:.0f} s")
+    _print_table()
+    if args.drop:
+        from odoo.service import db as db_service
+
+        db_service.exp_drop(args.database)
+        print(f"dropped {args.database}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
