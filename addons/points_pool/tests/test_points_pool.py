@@ -161,6 +161,28 @@ class TestPointsPoolRefunds(PointsPoolCommon):
         self.assertEqual(self.pool.supply, 0.0, "a cancelled lot is never minted")
         self.assertPoolReconciles()
 
+    def test_payment_undone_before_settlement_cancels(self):
+        self.pool.return_window_days = 7
+        order = self._order(self.alice)
+        invoice = self._invoice(order)
+        payment = self._pay(invoice)
+        lot = order.points_lot_ids
+        self.assertEqual(
+            self.pool.pending, 0.0, "journalized by the next pool operation"
+        )
+        payment.action_draft()
+        self.assertNotIn(invoice.payment_state, ("paid", "in_payment"))
+        self.pool._settle_due(now=lot.settle_date)
+        self.assertEqual(lot.state, "cancelled")
+        self.assertEqual(self.pool.pending, 0.0)
+        self.assertEqual(self.pool.supply, 0.0)
+        kinds = (
+            lot.pool_id.env["points.pool.move"]
+            .search([("lot_id", "=", lot.id)])
+            .mapped("kind")
+        )
+        self.assertEqual(sorted(kinds), ["pending", "pending_cancel"])
+
     def test_partial_credit_note_before_settlement(self):
         self.pool.return_window_days = 7
         order, invoice = self._buy(self.alice)
