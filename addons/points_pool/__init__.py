@@ -1,4 +1,4 @@
-from . import models, report, wizard
+from . import models, wizard
 
 
 def _post_init_hook(env):
