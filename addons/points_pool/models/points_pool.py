@@ -94,19 +94,21 @@ def _pool_error_message(env, error):
         if key in values:
             values[key] = money.to_decimal(values[key], POINT_DIGITS)
     messages = {
-        "non_positive_points": _(
+        "non_positive_points": env._(
             "The number of points must be positive (got %(points)s)."
         ),
-        "not_enough_points": _(
+        "not_enough_points": env._(
             "You cannot sell %(points)s points: only %(free)s are free to sell "
             "(%(locked)s are still locked)."
         ),
-        "non_positive_amount": _("The amount must be positive."),
-        "negative_amount": _("Amounts cannot be negative."),
-        "bad_fraction": _("The refunded share must be above 0%% and at most 100%%."),
-        "lot_cancelled": _("This order's points were already cancelled."),
-        "lot_not_pending": _("This lot was already settled."),
-        "bad_lots": _("These lots do not all belong to this member."),
+        "non_positive_amount": env._("The amount must be positive."),
+        "negative_amount": env._("Amounts cannot be negative."),
+        "bad_fraction": env._(
+            "The refunded share must be above 0%% and at most 100%%."
+        ),
+        "lot_cancelled": env._("This order's points were already cancelled."),
+        "lot_not_pending": env._("This lot was already settled."),
+        "bad_lots": env._("These lots do not all belong to this member."),
     }
     return messages.get(error.code, error.code) % values
 

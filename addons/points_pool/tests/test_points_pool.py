@@ -298,6 +298,17 @@ class TestPointsPoolBadInput(PointsPoolCommon):
             self.assertIn(text, str(caught.exception))
             self.assertEqual(self._snapshot(), before)
 
+    def test_errors_speak_the_users_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["points_pool"], ["zh_CN"])
+        self._buy(self.alice)
+        member = self._member(self.alice).with_context(lang="zh_CN")
+        with self.assertRaisesRegex(
+            UserError, "无法卖出 300.0000 积分：仅有 210.0000 积分可卖出"
+        ):
+            member._sell(300)
+        self.assertEqual(member.points_held, 210.0)
+
     def test_locked_points_cannot_be_sold(self):
         self.pool.vesting_rate = 10.0
         self._buy(self.alice)
