@@ -502,7 +502,7 @@ class PointsPool(models.Model):
                 )
             )
         state, number = self._lock_state()
-        number = self._absorb_pending(state, number)
+        number, absorbed = self._absorb_pending(state, number, post=False)
         store = _SqlLotStore(self)
         engine = PoolEngine(self._get_params(), state, store)
         engine.idempotency = []
@@ -510,16 +510,20 @@ class PointsPool(models.Model):
             yield engine
         except PoolError as error:
             raise UserError(_pool_error_message(self.env, error)) from error
-        lines = self._persist(engine, number, source=source, date=date)
+        lines = self._persist(
+            engine, number, source=source, date=date, absorbed=absorbed
+        )
         engine.ledger_lines = lines
 
-    def _absorb_pending(self, state, number):
+    def _absorb_pending(self, state, number, post=True):
         """Number and journalize the pending lines inserted at payment.
 
         Payment inserts them without the lock; the first operation after it
-        (under the lock) gives them their ledger numbers, adds them to the
-        pool's pending inflow and posts their entry.
-        :return: the new last ledger number
+        (under the lock) gives them their ledger numbers and adds them to the
+        pool's pending inflow.  Their entry is posted here (``post``) or with
+        the operation's own entry, so a settlement right after payment posts
+        one entry, not two.
+        :return: ``(last ledger number, the absorbed lines)``
         """
         cr = self.env.cr
         cr.execute(
@@ -531,7 +535,7 @@ class PointsPool(models.Model):
         )
         rows = cr.fetchall()
         if not rows:
-            return number
+            return number, self.env["points.pool.move"]
         digits = self.currency_id.decimal_places
         added = sum(money.to_minor(pending, digits) for _id, pending in rows)
         state.pending += added
@@ -555,10 +559,11 @@ class PointsPool(models.Model):
         self.env.invalidate_all()
         lines = self.env["points.pool.move"].sudo().browse([row[0] for row in rows])
         lines.invalidate_recordset(["number"])
-        lines._post_accounting()
-        return number + len(rows)
+        if post:
+            lines._post_accounting()
+        return number + len(rows), lines
 
-    def _persist(self, engine, number, source=None, date=None):
+    def _persist(self, engine, number, source=None, date=None, absorbed=None):
         digits = self.currency_id.decimal_places
         state = engine.state
         store = engine.store
@@ -582,7 +587,9 @@ class PointsPool(models.Model):
         )
         # stored state changed under the ORM: drop every cached value that depends on it
         self.env.invalidate_all()
+        absorbed = absorbed or self.env["points.pool.move"]
         if not engine.events:
+            absorbed._post_accounting()
             return self.env["points.pool.move"]
         vals_list = [
             self._prepare_ledger_vals(event, number + index + 1, store, source, date)
@@ -592,7 +599,7 @@ class PointsPool(models.Model):
             vals_list[index]["idempotency_key"] = key
         lines = self.env["points.pool.move"].sudo().create(vals_list)
         self.env["points.member"]._apply_ledger(lines)
-        lines._post_accounting()
+        (absorbed | lines)._post_accounting()
         self.env.invalidate_all()
         return lines
 

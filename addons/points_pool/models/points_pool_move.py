@@ -134,7 +134,7 @@ class PointsPoolMove(models.Model):
     # accounting (SPEC section 5)
     # ------------------------------------------------------------------
     def _get_account_deltas(self, pool):
-        """Signed credit amounts per (account, partner) for these lines.
+        """Signed credit amounts per (account, partner, kind) for these lines.
 
         Liabilities are credited by their deltas; the custody bank holds
         ``fund + reserve`` and the operating bank the other side; whatever
@@ -148,6 +148,7 @@ class PointsPoolMove(models.Model):
             return money.round_minor(value, digits)
 
         credits = defaultdict(int)  # minor units: no float sums
+        bank = None  # looked up once, only if cash moves
         for line in self:
             partner = line.partner_id.id or False
             fund, reserve, credit = (
@@ -166,29 +167,31 @@ class PointsPoolMove(models.Model):
             total = 0
             for account, amount, account_partner in liabilities:
                 if amount:
-                    credits[account, account_partner] += amount
+                    credits[account, account_partner, line.kind] += amount
                     total += amount
             custody = fund + reserve
             if custody:
-                credits[pool.custody_account_id, False] -= custody
-                credits[pool._get_bank_account(), False] += custody
+                credits[pool.custody_account_id, False, line.kind] -= custody
+                bank = bank or pool._get_bank_account()
+                credits[bank, False, line.kind] += custody
             if line.kind == "inject":
                 counterpart = (
                     pool.injection_account_id
                     if pool.injection_account == "expense"
                     else pool.contra_account_id
                 )
-                credits[counterpart, False] -= total
+                credits[counterpart, False, line.kind] -= total
             elif line.kind in ("pending", "pending_cancel", "refund"):
-                credits[pool.contra_account_id, False] -= total
+                credits[pool.contra_account_id, False, line.kind] -= total
         return credits
 
     def _prepare_account_move_vals(self, pool, ref):
         digits = pool.currency_id.decimal_places
         line_vals = []
-        for (account, partner), minor_amount in sorted(
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for (account, partner, kind), minor_amount in sorted(
             self._get_account_deltas(pool).items(),
-            key=lambda item: (item[0][0].code or "", item[0][1] or 0),
+            key=lambda item: (item[0][2], item[0][0].code or "", item[0][1] or 0),
         ):
             if not minor_amount:
                 continue
@@ -198,8 +201,10 @@ class PointsPoolMove(models.Model):
                     {
                         "account_id": account.id,
                         "partner_id": partner,
-                        "name": ref,
+                        "name": f"{kinds[kind]} - {ref}",
                         "balance": -amount,
+                        # no analytic model search per partner line (cascades)
+                        "analytic_distribution": False,
                     }
                 )
             )

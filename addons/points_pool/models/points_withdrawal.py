@@ -146,7 +146,7 @@ class PointsWithdrawal(models.Model):
         cash = min(cash, amount)
         credit = amount - cash
         state, number = pool._lock_state()
-        number = pool._absorb_pending(state, number)
+        number, _absorbed = pool._absorb_pending(state, number)
         line = (
             self.env["points.pool.move"]
             .sudo()
