@@ -745,9 +745,16 @@ def main(argv):
     _report("total run time", f"{time.perf_counter() - run_start:.0f} s")
     _print_table()
     if args.drop:
-        from odoo.service import db as db_service
+        # not odoo.service.db.exp_drop: it is refused when list_db is off (odoo.conf)
+        import odoo
+        from odoo.modules.registry import Registry
 
-        db_service.exp_drop(args.database)
+        Registry.delete(args.database)
+        odoo.sql_db.close_db(args.database)
+        conn = odoo.sql_db.db_connect("postgres")
+        with conn.cursor() as cr:
+            cr._cnx.autocommit = True
+            cr.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
         print(f"dropped {args.database}")
 
 
