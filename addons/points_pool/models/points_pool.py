@@ -764,6 +764,7 @@ class PointsPool(models.Model):
                 break
             payable = lots.filtered(lambda lot: lot._is_still_paid())
             with self._operation(date=now) as engine:
+                engine.store.preload(lots.ids)
                 for lot in lots - payable:
                     engine.refund(engine.store.get(lot.id), 1)
                 for lot in payable:
@@ -771,7 +772,12 @@ class PointsPool(models.Model):
             total += len(payable)
             if len(lots) < limit:
                 break
-        if not total:
+        unnumbered = (
+            self.env["points.pool.move"]
+            .sudo()
+            .search_count([("pool_id", "=", self.id), ("number", "=", 0)], limit=1)
+        )
+        if unnumbered:
             # nothing due: still journalize the pending lines of recent payments
             with self._operation(date=now):
                 pass
@@ -787,6 +793,7 @@ class PointsPool(models.Model):
         if not lots:
             return 0
         with self._operation() as engine:
+            engine.store.preload(lots.ids)
             for lot in lots:
                 engine.daily_release(engine.store.get(lot.id))
         return len(lots)
@@ -1018,6 +1025,12 @@ class _SqlLotStore(LotStore):
         cr = self.pool.env.cr
         cr.execute(SQL("SELECT %s FROM points_lot WHERE %s", SQL(self.COLUMNS), where))
         return self._load(cr.fetchall())
+
+    def preload(self, lot_ids):
+        """Read many lots in one query (settlement and vesting batches)."""
+        missing = tuple(lot_id for lot_id in lot_ids if lot_id not in self.lots)
+        if missing:
+            self._select(SQL("id IN %s", missing))
 
     def get(self, lot_id):
         if lot_id not in self.lots:
