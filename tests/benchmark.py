@@ -33,6 +33,13 @@ What it measures, in one run:
     interleaved batches (A B B A ...): ratio of the times (goal <= 1.05).  Also the
     SQL queries of one confirmation and of one payment registration in each state.
 
+(c) The referral tree.  The bulk members of A get referral nodes: a chain of 21
+    and a 10-ary tree below its root.  Median time and SQL queries of reading an
+    upline of depth 20 and a downline of about a tenth of the members, against
+    vanilla Odoo resolving the same shape on res.partner.parent_id (parent_of /
+    child_of, level by level); the team statistics of that downline; the rank
+    job over every member.
+
 Every unit of work (an order step, a settlement, the injection, a batch of drafts)
 runs in its own transaction, committed, as requests would; the database is kept
 (use --drop to remove it).  With the defaults it takes about 8 minutes on 2 cores,
@@ -213,6 +220,7 @@ def _bulk_positions(env, pool, n, due, rng, label):
     )
     member_of = dict((partner, member) for member, partner in cr.fetchall())
     cr.execute("ANALYZE points_member")
+    _bulk_nodes(env, pool, [member_of[partner_id] for partner_id in partner_ids])
     start = datetime(2025, 1, 1)
     now = datetime.utcnow().replace(microsecond=0).isoformat(sep=" ")
     buffer = io.StringIO()
@@ -272,6 +280,54 @@ def _bulk_positions(env, pool, n, due, rng, label):
     lowest = min(lot[4] for lot in lots)
     assert lowest > price, "a bulk lot would exit at once"
     return price, lowest
+
+
+def _bulk_nodes(env, pool, member_ids):
+    """One referral node per bulk member, shaped for part (c).
+
+    Nodes 0..20 are a chain (depth 20); the others form a 10-ary tree under
+    node 0 (node 21 and its siblings are node 0's direct members), so node 21's
+    team holds about a tenth of the members.
+    """
+    from odoo.addons.points_pool.core.referral import new_code
+
+    cr = env.cr
+    codes = set()
+    while len(codes) < len(member_ids):
+        codes.add(new_code())
+    cr.execute(
+        """
+        INSERT INTO points_referral_node (member_id, partner_id, pool_id, company_id,
+            code, create_uid, write_uid, create_date, write_date)
+        SELECT m.id, m.partner_id, m.pool_id, m.company_id, t.code, 1, 1,
+            now() at time zone 'UTC', now() at time zone 'UTC'
+        FROM unnest(%s::int[], %s::varchar[]) WITH ORDINALITY AS t(member_id, code, k)
+        JOIN points_member m ON m.id = t.member_id
+        ORDER BY t.k
+        RETURNING id
+        """,
+        [member_ids, sorted(codes)],
+    )
+    node_ids = sorted(row[0] for row in cr.fetchall())
+    parents = [None]
+    for k in range(1, len(node_ids)):
+        if k <= 20:
+            parents.append(node_ids[k - 1])
+        elif k <= 30:
+            parents.append(node_ids[0])
+        else:
+            parents.append(node_ids[(k - 31) // 10 + 21])
+    cr.execute(
+        "UPDATE points_referral_node n SET parent_id = t.parent "
+        "FROM unnest(%s::int[], %s::int[]) AS t(id, parent) WHERE n.id = t.id",
+        [node_ids, parents],
+    )
+    env["points.referral.node"]._parent_store_compute()
+    cr.execute("ANALYZE points_referral_node")
+    RESULTS_IDS["nodes"] = node_ids
+
+
+RESULTS_IDS = {}
 
 
 # ----------------------------------------------------------------------
@@ -722,6 +778,114 @@ def _run_checkout(registry, args, ids):
     _report("pending lots written by the active batches", str(pending))
 
 
+def _median_run(registry, func, repeat=20):
+    """Median time and queries of ``func(env)`` with a cold ORM cache each time."""
+    times, queries = [], []
+    with _transaction(registry) as env:
+        for _i in range(repeat):
+            env.invalidate_all()
+            before = env.cr.sql_log_count
+            start = time.perf_counter()
+            result = func(env)
+            times.append(time.perf_counter() - start)
+            queries.append(env.cr.sql_log_count - before)
+    return statistics.median(times), statistics.median(queries), result
+
+
+def _run_referral(registry, args, ids):
+    """(c) The referral tree against vanilla Odoo's res.partner hierarchy."""
+    node_ids = RESULTS_IDS["nodes"]
+    print(f"(c) referral tree of {len(node_ids)} members in A...", flush=True)
+    leaf, team_root = node_ids[20], node_ids[21]
+    with _transaction(registry) as env:
+        Node = env["points.referral.node"]
+        partner_of = {
+            node.id: node.partner_id.id for node in Node.browse([leaf, team_root])
+        }
+        # the same shape on res.partner.parent_id, which Odoo resolves level by
+        # level (res.partner has no parent_path)
+        env.cr.execute(
+            "UPDATE res_partner p SET parent_id = pn.partner_id "
+            "FROM points_referral_node n JOIN points_referral_node pn "
+            "ON pn.id = n.parent_id WHERE p.id = n.partner_id"
+        )
+        env.cr.execute("ANALYZE res_partner")
+
+    def ours_up(env):
+        node = env["points.referral.node"].browse(leaf)
+        upline = node._get_upline()
+        upline.mapped("partner_id")
+        return len(upline)
+
+    def vanilla_up(env):
+        return (
+            len(env["res.partner"].search([("id", "parent_of", partner_of[leaf])])) - 1
+        )
+
+    def ours_down(env):
+        return len(env["points.referral.node"].browse(team_root)._get_downline())
+
+    def vanilla_down(env):
+        return (
+            len(env["res.partner"].search([("id", "child_of", partner_of[team_root])]))
+            - 1
+        )
+
+    def ours_stats(env):
+        return env["points.referral.node"].browse(team_root)._get_team_stats()
+
+    for label, ours, vanilla in (
+        ("upline of depth 20", ours_up, vanilla_up),
+        ("downline", ours_down, vanilla_down),
+    ):
+        t_ours, q_ours, n_ours = _median_run(registry, ours)
+        t_van, q_van, n_van = _median_run(registry, vanilla)
+        assert n_ours == n_van, (label, n_ours, n_van)
+        _report(
+            f"{label} ({n_ours} members): tree / res.partner hierarchy",
+            f"{_ms(t_ours)} / {_ms(t_van)}",
+            f"{t_ours / t_van:.2f}",
+        )
+        _report(
+            f"{label}: SQL queries, tree / res.partner hierarchy",
+            f"{q_ours:g} / {q_van:g}",
+        )
+    t_stats, q_stats, stats = _median_run(registry, ours_stats, repeat=5)
+    row = stats[team_root]
+    _report(
+        f"team size and volume of {row['team']} members",
+        f"{_ms(t_stats)}, {q_stats:g} queries",
+    )
+    with _transaction(registry) as env:
+        company = env.ref("base.main_company")
+        env["points.rank"].create(
+            [
+                {
+                    "name": "Bench L1",
+                    "level": 1,
+                    "use_own_volume": True,
+                    "min_own_volume": 500.0,
+                    "company_id": company.id,
+                },
+                {
+                    "name": "Bench L2",
+                    "level": 2,
+                    "use_team_volume": True,
+                    "min_team_volume": 50_000.0,
+                    "company_id": company.id,
+                },
+            ]
+        )
+    with _transaction(registry) as env:
+        start = time.perf_counter()
+        env["points.referral.node"]._cron_update_ranks()
+        elapsed = time.perf_counter() - start
+        ranked = env["points.referral.node"].search_count([("rank_id", "!=", False)])
+    _report(
+        f"rank job over {len(node_ids)} members ({ranked} ranked)", f"{elapsed:.1f} s"
+    )
+
+
 def _print_table():
     width = max(len(metric) for metric, _v, _r in RESULTS)
     vwidth = max(len(value) for _m, value, _r in RESULTS)
@@ -742,6 +906,7 @@ def main(argv):
     _run_order_no_exit(registry, args, ids)
     _run_cascade(registry, args, ids)
     _run_checkout(registry, args, ids)
+    _run_referral(registry, args, ids)
     _report("total run time", f"{time.perf_counter() - run_start:.0f} s")
     _print_table()
     if args.drop:

@@ -242,6 +242,19 @@ def units_for_payout(cash, price, params):
     return ceil(Fraction(cash * POINT_SCALE) / net_price)
 
 
+def sell_quote(units, price, params):
+    """Gross value and payout of selling ``units`` at ``price`` (SPEC 2, sell).
+
+    The same formulas as :meth:`PoolEngine.sell`, for a confirmation screen:
+    ``gross = units * price`` and ``payout = floor((1 - r) * gross)``.
+
+    :return: ``(gross, payout)``: gross exact (Fraction), payout floored, in
+        minor units
+    """
+    gross = value_of(units, price, params)
+    return gross, floor((1 - params.retention) * gross)
+
+
 class PoolEngine:
     """Runs pool events on one state; every method records its events.
 
@@ -364,8 +377,7 @@ class PoolEngine:
             )
         params, state = self.params, self.state
         before = self.price()
-        gross = value_of(units, before, params)
-        payout = floor((1 - params.retention) * gross)
+        gross, payout = sell_quote(units, before, params)
         remaining, paid, detail = units, 0, []
         touched = []
         for lot in lots:

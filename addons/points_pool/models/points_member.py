@@ -3,7 +3,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import money
-from ..core.pool import POINT_DIGITS
+from ..core.pool import POINT_DIGITS, floor, sell_quote
+from .points_referral_node import referral_qr_data_uri
 
 
 class PointsMember(models.Model):
@@ -53,6 +54,40 @@ class PointsMember(models.Model):
         help="Wallet less the withdrawals requested and not yet paid.",
     )
 
+    # referral network (the tree lives on points.referral.node)
+    referral_node_ids = fields.One2many("points.referral.node", "member_id")
+    referral_node_id = fields.Many2one(
+        "points.referral.node",
+        "Referral node",
+        compute="_compute_referral_node_id",
+        search="_search_referral_node_id",
+    )
+    referral_code = fields.Char(related="referral_node_id.code")
+    referral_url = fields.Char(related="referral_node_id.referral_url")
+    referrer_node_id = fields.Many2one(
+        related="referral_node_id.parent_id", string="Referrer node"
+    )
+    referrer_id = fields.Many2one(
+        related="referral_node_id.parent_id.partner_id", string="Referred by"
+    )
+    bind_date = fields.Datetime(related="referral_node_id.bind_date")
+    bind_source = fields.Selection(related="referral_node_id.bind_source")
+    rank_id = fields.Many2one(
+        "points.rank",
+        compute="_compute_rank_id",
+        inverse="_inverse_rank_id",
+        domain="[('company_id', '=', company_id)]",
+    )
+    upline_ids = fields.Many2many(
+        "points.referral.node", string="Referrers above", compute="_compute_upline_ids"
+    )
+    direct_ids = fields.One2many(
+        related="referral_node_id.child_ids", string="Direct team"
+    )
+    direct_count = fields.Integer(related="referral_node_id.direct_count")
+    team_count = fields.Integer(related="referral_node_id.team_count")
+    team_volume = fields.Monetary(related="referral_node_id.team_volume")
+
     _sql_constraints = [
         (
             "partner_pool_unique",
@@ -97,6 +132,50 @@ class PointsMember(models.Model):
         for member in self:
             member.wallet_available = member.wallet_balance - requested.get(member, 0.0)
 
+    @api.depends("referral_node_ids")
+    def _compute_referral_node_id(self):
+        for member in self:
+            member.referral_node_id = member.referral_node_ids[:1]
+
+    def _search_referral_node_id(self, operator, value):
+        return [("referral_node_ids", operator, value)]
+
+    @api.depends("referral_node_ids.rank_id")
+    def _compute_rank_id(self):
+        for member in self:
+            member.rank_id = member.referral_node_ids[:1].rank_id
+
+    def _inverse_rank_id(self):
+        if not (
+            self.env.su
+            or self.env.user.has_group("points_pool.points_pool_group_manager")
+        ):
+            raise UserError(_("Only a points pool manager can change a rank."))
+        for member in self:
+            member.referral_node_id._set_rank(member.rank_id, "manager")
+
+    @api.depends("referral_node_ids.parent_path")
+    def _compute_upline_ids(self):
+        for member in self:
+            node = member.referral_node_id
+            member.upline_ids = node._get_upline() if node else False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        members = super().create(vals_list)
+        self.env["points.referral.node"].sudo().create(
+            [
+                {
+                    "member_id": member.id,
+                    "partner_id": member.partner_id.id,
+                    "pool_id": member.pool_id.id,
+                    "company_id": member.company_id.id,
+                }
+                for member in members
+            ]
+        )
+        return members
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_booked(self):
         if self.env["points.pool.move"].search_count(
@@ -116,8 +195,16 @@ class PointsMember(models.Model):
         )
         missing = partners - existing.partner_id
         if missing:
-            existing |= self.sudo().create(
-                [{"pool_id": pool.id, "partner_id": partner.id} for partner in missing]
+            # no "created" chatter line: this runs on the payment path
+            existing |= (
+                self.sudo()
+                .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+                .create(
+                    [
+                        {"pool_id": pool.id, "partner_id": partner.id}
+                        for partner in missing
+                    ]
+                )
             )
         return existing
 
@@ -214,15 +301,59 @@ class PointsMember(models.Model):
         """Sell points; :return: every ledger line written (the sell, exits, ...)."""
         self.ensure_one()
         self._check_can_act()
-        try:
-            units = money.round_minor(points, POINT_DIGITS)
-        except (ArithmeticError, ValueError) as error:
-            raise UserError(_("The number of points must be a number.")) from error
+        units = self._parse_points(points)
         pool = self.pool_id.sudo()
         with pool._operation(source=self) as engine:
             lots = engine.store.member_lots(self.id)
             engine.sell(self.id, lots, units)
         return engine.ledger_lines
+
+    def get_sell_quote(self, points):
+        """What selling ``points`` would pay now, without selling (RPC, portal).
+
+        The payout is ``floor((1 - r) * points * price)``; the actual sale runs
+        at the price of its own moment, which never is lower.
+
+        :return: ``{"points", "price", "gross", "retention", "payout",
+            "points_free"}``
+        """
+        self.ensure_one()
+        self._check_can_act()
+        units = self._parse_points(points)
+        pool = self.pool_id.sudo()
+        params = pool._get_params()
+        free = money.round_minor(self.points_free, POINT_DIGITS)
+        if units <= 0:
+            raise UserError(_("The number of points to sell must be positive."))
+        if units > free:
+            raise UserError(
+                _(
+                    "You can sell at most %(free)s points (%(locked)s more are locked).",
+                    free=money.to_decimal(free, POINT_DIGITS),
+                    locked=money.to_decimal(
+                        money.round_minor(self.points_locked, POINT_DIGITS),
+                        POINT_DIGITS,
+                    ),
+                )
+            )
+        price = pool._get_state().price(params)
+        gross, payout = sell_quote(units, price, params)
+        digits = pool.currency_id.decimal_places
+        return {
+            "points": money.to_float(units, POINT_DIGITS),
+            "price": float(money.ceil_decimal(price)),
+            "gross": money.to_float(floor(gross), digits),
+            "retention": money.to_float(floor(gross) - payout, digits),
+            "payout": money.to_float(payout, digits),
+            "points_free": money.to_float(free, POINT_DIGITS),
+        }
+
+    @api.model
+    def _parse_points(self, points):
+        try:
+            return money.round_minor(points, POINT_DIGITS)
+        except (ArithmeticError, ValueError, TypeError) as error:
+            raise UserError(_("The number of points must be a number.")) from error
 
     def action_request_withdrawal(self, amount):
         """Request a withdrawal of ``amount`` from the wallet (RPC; a manager approves).
@@ -245,6 +376,68 @@ class PointsMember(models.Model):
             .sudo()
             .create({"member_id": self.id, "amount": amount})
         )
+
+    def get_referral_info(self):
+        """The member's referral data, as a dict (README "Python / RPC API").
+
+        :return: ``{"code", "url", "referrer", "bind_source", "rank", "direct_count",
+            "team_count", "own_volume", "team_volume", "direct_members"}``
+            (direct members by name only: nothing else of other members)
+        """
+        self.ensure_one()
+        self._check_can_act()
+        node = self.referral_node_id.sudo()
+        return {
+            "code": node.code,
+            "url": node.referral_url,
+            "referrer": node.parent_id.partner_id.name or False,
+            "bind_source": node.bind_source or False,
+            "rank": node.rank_id.name or False,
+            "direct_count": node.direct_count,
+            "team_count": node.team_count,
+            "own_volume": node.own_volume,
+            "team_volume": node.team_volume,
+            "direct_members": node.child_ids.partner_id.mapped("name"),
+        }
+
+    def action_bind_referrer(self, code):
+        """Bind this member to the owner of referral ``code`` (RPC).
+
+        Only an unbound member binds (first binding wins); self-referral,
+        cycles and unknown codes raise :class:`UserError` and change nothing.
+
+        :return: ``{"referrer", "bind_source"}``
+        """
+        self.ensure_one()
+        self._check_can_act()
+        referrer, store = self.env["points.referral.node"]._resolve_code(
+            code, self.company_id
+        )
+        if not referrer:
+            raise UserError(_("Unknown referral code: %(code)s", code=code))
+        node = self.referral_node_id.sudo()
+        node._bind(referrer, "store" if store else "code", store=store)
+        return {
+            "referrer": node.parent_id.partner_id.name,
+            "bind_source": node.bind_source,
+        }
+
+    def _get_referral_qr_data_uri(self):
+        """QR of the referral link as a data URI (portal page, printed card)."""
+        self.ensure_one()
+        return referral_qr_data_uri(self.referral_url) if self.referral_url else ""
+
+    def action_open_reassign(self):
+        self.ensure_one()
+        return self.referral_node_id.action_open_reassign()
+
+    def action_open_direct(self):
+        self.ensure_one()
+        return self.referral_node_id.action_open_direct()
+
+    def action_open_downline(self):
+        self.ensure_one()
+        return self.referral_node_id.action_open_downline()
 
     def _check_can_act(self):
         """Managers act for anyone; others only for their own commercial partner."""

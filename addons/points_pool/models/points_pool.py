@@ -203,6 +203,13 @@ class PointsPool(models.Model):
     injection_account = fields.Selection(
         INJECTION_ACCOUNT_SELECTION, default="expense", required=True, tracking=True
     )
+    referral_cookie_days = fields.Integer(
+        "Referral link valid (days)",
+        default=30,
+        tracking=True,
+        help="How long a visited referral link is remembered before signup or the "
+        "first order.",
+    )
 
     # state, written only by _operation under the row lock
     fund = fields.Monetary(readonly=True, copy=False, currency_field="currency_id")
@@ -295,17 +302,39 @@ class PointsPool(models.Model):
 
     @api.depends("retention", "exit_multiple")
     def _compute_compliance_warning(self):
-        for pool in self:
-            static = (1 - pool.retention / 100) * pool.exit_multiple
-            pool.compliance_warning = (
-                _(
-                    "A member who is forced out receives %(ratio).2f times the amount "
-                    "spent: the return looks guaranteed. The seeds advise 1.2x at 80%%.",
-                    ratio=static,
-                )
-                if static > 1
-                else False
+        packages = {}
+        for rank in (
+            self.env["points.rank"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("package_product_ids", "!=", False),
+                ]
             )
+        ):
+            packages.setdefault(rank.company_id, []).append(rank.name)
+        for pool in self:
+            warnings = []
+            static = (1 - pool.retention / 100) * pool.exit_multiple
+            if static > 1:
+                warnings.append(
+                    _(
+                        "A member who is forced out receives %(ratio).2f times the "
+                        "amount spent: the return looks guaranteed. The seeds advise "
+                        "1.2x at 80%%.",
+                        ratio=static,
+                    )
+                )
+            if packages.get(pool.company_id):
+                warnings.append(
+                    _(
+                        "Ranks granted by buying a package product: %(ranks)s. The "
+                        "programme must not sell ranks.",
+                        ranks=", ".join(packages[pool.company_id]),
+                    )
+                )
+            pool.compliance_warning = " ".join(warnings) or False
 
     @api.constrains(
         "initial_price",
@@ -316,9 +345,14 @@ class PointsPool(models.Model):
         "cash_share",
         "vesting_rate",
         "return_window_days",
+        "referral_cookie_days",
     )
     def _check_parameters(self):
         for pool in self:
+            if pool.referral_cookie_days < 1:
+                raise ValidationError(
+                    _("A referral link is remembered for at least one day.")
+                )
             if not 0 <= pool.contribution_rate <= 100:
                 raise ValidationError(
                     _("The contribution must be between 0% and 100%.")

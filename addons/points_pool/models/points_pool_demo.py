@@ -25,6 +25,17 @@ DEMO_ORDERS = [
 DEMO_REENTRY = ("res_partner_demo_zhang_wei", 1000.0)
 DEMO_SELLER = ("res_partner_demo_alice_chen", 50.0)
 
+# the referral tree: (member, referrer, how); a store owned by Zhang Wei binds Brian
+DEMO_BINDINGS = [
+    ("res_partner_demo_zhang_wei", "res_partner_demo_alice_chen", "link"),
+    ("res_partner_demo_li_na", "res_partner_demo_zhang_wei", "signup"),
+    ("res_partner_demo_wang_fang", "res_partner_demo_zhang_wei", "order"),
+    ("res_partner_demo_brian_miller", "res_partner_demo_store_shanghai", "store"),
+    ("base.partner_demo_portal", "res_partner_demo_li_na", "signup"),
+]
+# the demo portal user (login portal / portal) buys once, after the pool history
+DEMO_PORTAL_ORDER = ("base.partner_demo_portal", 1000.0)
+
 # the seeds' parameters; no return window so each paid order mints at once
 DEMO_POOL_VALS = {
     "contribution_rate": 30.0,
@@ -75,8 +86,9 @@ class PointsPool(models.Model):
         product = env.ref("points_pool.product_product_demo_package")
 
         def partner(xml_id):
-            return env.ref(f"points_pool.{xml_id}")
+            return env.ref(xml_id if "." in xml_id else f"points_pool.{xml_id}")
 
+        pool._demo_bind(partner)
         for xml_id, amount in DEMO_ORDERS:
             pool._demo_buy(partner(xml_id), product, amount)
 
@@ -106,6 +118,8 @@ class PointsPool(models.Model):
                 "amount": pool._demo_round_down(seller.wallet_balance),
             }
         )
+        pool._demo_buy(partner(DEMO_PORTAL_ORDER[0]), product, DEMO_PORTAL_ORDER[1])
+        env["points.referral.node"]._cron_update_ranks()
         problems = pool._check_rows(only_problems=True)
         if problems:
             _logger.warning(
@@ -151,6 +165,24 @@ class PointsPool(models.Model):
         ).create({})._create_payments()
         self._settle_due()
         return order
+
+    def _demo_bind(self, partner):
+        """Enrol the demo partners and bind them as :data:`DEMO_BINDINGS` says."""
+        self.ensure_one()
+        Node = self.env["points.referral.node"]
+        partners = self.env["res.partner"].union(
+            *[partner(xml_id) for xml_id, _ref, _how in DEMO_BINDINGS],
+            *[partner(ref) for _xml_id, ref, how in DEMO_BINDINGS if how != "store"],
+        )
+        self.env["points.member"]._get_or_create(self, partners)
+        for xml_id, ref, how in DEMO_BINDINGS:
+            referrer = partner(ref)
+            code = (
+                referrer.points_store_code
+                if how == "store"
+                else self._demo_member(referrer).referral_code
+            )
+            Node._bind_partner_by_code(partner(xml_id), code, how, self.company_id)
 
     def _demo_member(self, partner):
         self.ensure_one()

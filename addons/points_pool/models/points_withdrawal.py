@@ -231,8 +231,9 @@ class PointsWithdrawal(models.Model):
         return True
 
     def action_cancel(self):
+        """Cancel requested withdrawals (the member or a manager; RPC and portal)."""
         for withdrawal in self:
             withdrawal.member_id._check_can_act()
-        self._lock_requested()
-        self.write({"state": "cancelled"})
+        self.sudo()._lock_requested()
+        self.sudo().write({"state": "cancelled"})
         return True

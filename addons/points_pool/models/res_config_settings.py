@@ -36,6 +36,9 @@ class ResConfigSettings(models.TransientModel):
     points_pool_injection_account = fields.Selection(
         related="points_pool_id.injection_account", readonly=False
     )
+    points_pool_referral_cookie_days = fields.Integer(
+        related="points_pool_id.referral_cookie_days", readonly=False
+    )
     points_pool_compliance_warning = fields.Char(
         related="points_pool_id.compliance_warning"
     )

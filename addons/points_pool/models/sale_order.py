@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .res_users import get_request_referral_code
 
 
 class SaleOrder(models.Model):
@@ -10,6 +12,19 @@ class SaleOrder(models.Model):
     points_minted = fields.Float(
         "Points earned", digits="Points", compute="_compute_points_minted"
     )
+    points_referral_code = fields.Char(
+        "Referral code",
+        copy=False,
+        help="Referral code of a member or store. When the customer is not bound "
+        "to a referrer yet, confirming the order binds them (first binding wins; "
+        "a bound customer keeps their referrer).",
+    )
+    points_referrer_id = fields.Many2one(
+        "res.partner",
+        "Customer's referrer",
+        compute="_compute_points_referrer_id",
+        help="The referrer the customer is bound to in the referral tree.",
+    )
 
     def _compute_points_minted(self):
         minted = dict(
@@ -19,6 +34,44 @@ class SaleOrder(models.Model):
         )
         for order in self:
             order.points_minted = minted.get(order, 0.0)
+
+    @api.depends("partner_id")
+    def _compute_points_referrer_id(self):
+        nodes = {
+            node.partner_id: node.parent_id.partner_id
+            for node in self.env["points.referral.node"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.partner_id.commercial_partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                ]
+            )
+        }
+        for order in self:
+            order.points_referrer_id = nodes.get(
+                order.partner_id.commercial_partner_id, False
+            )
+
+    def action_confirm(self):
+        """Confirming an order binds its customer to the referral code it carries.
+
+        Costs no query for orders without a code (no cookie, no field): the
+        checkout budget of SPEC section 2 is kept.
+        """
+        cookie_code = get_request_referral_code(self.env)
+        res = super().action_confirm()
+        Node = self.env["points.referral.node"].sudo()
+        for order in self:
+            code = order.points_referral_code or cookie_code
+            if code:
+                Node._bind_partner_by_code(
+                    order.partner_id.commercial_partner_id,
+                    code,
+                    "order",
+                    company=order.company_id,
+                )
+        return res
 
     def action_open_points_lots(self):
         self.ensure_one()

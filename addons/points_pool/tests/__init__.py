@@ -6,4 +6,5 @@ from . import (
     test_frontend,
     test_performance,
     test_points_pool,
+    test_referral,
 )

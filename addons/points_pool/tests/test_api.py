@@ -10,6 +10,17 @@ class TestPointsPoolApi(PointsPoolCommon, HttpCase):
     """The README's Python/RPC API, called over JSON-RPC as an integrator would."""
 
     def _rpc(self, model, method, *args):
+        response = self._rpc_raw(model, method, *args)
+        self.assertNotIn("error", response, response.get("error"))
+        return response["result"]
+
+    def _rpc_error(self, model, method, *args):
+        """Call and expect an error; :return: its message."""
+        response = self._rpc_raw(model, method, *args)
+        self.assertIn("error", response, response.get("result"))
+        return response["error"]["data"]["message"]
+
+    def _rpc_raw(self, model, method, *args):
         payload = {
             "jsonrpc": "2.0",
             "method": "call",
@@ -31,8 +42,7 @@ class TestPointsPoolApi(PointsPoolCommon, HttpCase):
             data=json.dumps(payload),
             headers={"Content-Type": "application/json"},
         ).json()
-        self.assertNotIn("error", response, response.get("error"))
-        return response["result"]
+        return response
 
     def test_rpc_api(self):
         self._buy(self.alice)
@@ -68,3 +78,45 @@ class TestPointsPoolApi(PointsPoolCommon, HttpCase):
         )
         self.assertEqual(self._member(self.alice).wallet_balance, 3.44)
         self.assertPoolReconciles()
+
+    def test_rpc_referral_binding_refuses_self_and_cycles(self):
+        members = self.env["points.member"]._get_or_create(
+            self.pool, self.alice | self.bob
+        )
+        alice, bob = (
+            members.filtered(lambda m, p=p: m.partner_id == p)
+            for p in (self.alice, self.bob)
+        )
+        info = self._rpc("points.member", "get_referral_info", [alice.id])
+        self.assertEqual(info["code"], alice.referral_code)
+        self.assertTrue(info["url"].endswith(f"/r/{alice.referral_code}"))
+        message = self._rpc_error(
+            "points.member", "action_bind_referrer", [alice.id], alice.referral_code
+        )
+        self.assertIn("cannot refer themselves", message)
+        bound = self._rpc(
+            "points.member", "action_bind_referrer", [bob.id], alice.referral_code
+        )
+        self.assertEqual(bound, {"referrer": "Alice", "bind_source": "code"})
+        message = self._rpc_error(
+            "points.member", "action_bind_referrer", [alice.id], bob.referral_code
+        )
+        self.assertIn("referral cycle", message)
+        node = alice.referral_node_id
+        message = self._rpc_error(
+            "points.referral.node",
+            "action_reassign",
+            [node.id],
+            bob.referral_node_id.id,
+            "top under its own team",
+        )
+        self.assertIn("referral cycle", message)
+        self.env.invalidate_all()
+        self.assertFalse(node.parent_id)
+        self.assertEqual(bob.referrer_id, self.alice)
+        self.assertEqual(
+            self.env["points.referral.log"].search_count(
+                [("node_id", "in", (alice | bob).referral_node_id.ids)]
+            ),
+            1,
+        )

@@ -196,6 +196,53 @@ class TestPoolConcurrency(BaseCase):
         )
         self.assertIn(got, serial)
 
+    def test_concurrent_bindings_first_wins_and_no_cycle(self):
+        """Two referrers bind one member at once: one wins, one log line.
+        Two members bind under each other at once: no cycle is ever written."""
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            partners = env["res.partner"].create(
+                [
+                    {"name": f"Bind {name}", "company_id": self.ids["company"]}
+                    for name in ("X", "R1", "R2", "A", "B")
+                ]
+            )
+            pool = env["points.pool"].browse(self.ids["pool"])
+            members = env["points.member"]._get_or_create(pool, partners)
+            node = {m.partner_id.name[5:]: m.referral_node_id.id for m in members}
+        results = {}
+
+        def bind(name, referrer):
+            def job(env):
+                Node = env["points.referral.node"]
+                results[name, referrer] = Node.browse(node[name])._bind(
+                    Node.browse(node[referrer]), "link", strict=False
+                )
+
+            return job
+
+        self._run_parallel(bind("X", "R1"), bind("X", "R2"))
+        self._run_parallel(bind("A", "B"), bind("B", "A"))
+        with self.registry.cursor() as cr:
+            Node = self._env(cr)["points.referral.node"]
+            x, a, b = (Node.browse(node[name]) for name in ("X", "A", "B"))
+            self.assertEqual(
+                sorted([results["X", "R1"], results["X", "R2"]]), [False, True]
+            )
+            winner = "R1" if results["X", "R1"] else "R2"
+            self.assertEqual(x.parent_id.id, node[winner])
+            self.assertEqual(
+                self._env(cr)["points.referral.log"].search_count(
+                    [("node_id", "=", x.id)]
+                ),
+                1,
+            )
+            self.assertEqual(
+                sorted([results["A", "B"], results["B", "A"]]), [False, True]
+            )
+            self.assertFalse(a.parent_id and b.parent_id, "a referral cycle")
+            self.assertTrue(a.parent_id or b.parent_id)
+
     @staticmethod
     def _serial(order):
         """Fund, supply and the seller's wallet after the events in ``order``."""

@@ -1,1 +1,6 @@
-from . import points_pool_check, points_pool_inject, points_pool_sell
+from . import (
+    points_pool_check,
+    points_pool_inject,
+    points_pool_sell,
+    points_referral_reassign,
+)

@@ -1,0 +1,50 @@
+import logging
+
+from odoo import models
+from odoo.http import request
+
+_logger = logging.getLogger(__name__)
+
+#: cookie set by ``/r/<code>``; read at signup and at the first order
+REFERRAL_COOKIE = "pp_ref"
+
+
+def get_request_referral_code(env):
+    """The referral code remembered in the current HTTP request, if any.
+
+    :return: the code from the context (``points_referral_code``) or the
+        ``pp_ref`` cookie; ``None`` outside a request
+    """
+    code = env.context.get("points_referral_code")
+    if code:
+        return code
+    try:
+        return request and request.httprequest.cookies.get(REFERRAL_COOKIE)
+    except RuntimeError:  # no request bound to this thread
+        return None
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    def _signup_create_user(self, values):
+        """A signup makes the new user a member and binds the remembered referrer."""
+        user = super()._signup_create_user(values)
+        user._points_pool_enroll(get_request_referral_code(self.env))
+        return user
+
+    def _points_pool_enroll(self, code):
+        """Enrol the user's partner in its company's pool; bind ``code`` if given."""
+        self.ensure_one()
+        Node = self.env["points.referral.node"].sudo()
+        partner = self.partner_id.commercial_partner_id
+        if code:
+            node = Node._bind_partner_by_code(
+                partner, code, "signup", company=self.company_id
+            )
+            if node:
+                return node
+        pool = self.env["points.pool"].sudo()._get_company_pool(self.company_id)
+        if not pool.active:
+            return Node
+        return self.env["points.member"]._get_or_create(pool, partner).referral_node_id
