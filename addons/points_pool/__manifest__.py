@@ -28,10 +28,14 @@
         "views/sale_order_views.xml",
         "views/product_views.xml",
         "views/points_pool_menus.xml",
+        "views/portal_templates.xml",
     ],
     "demo": ["data/points_pool_demo.xml"],
     "post_init_hook": "_post_init_hook",
     "assets": {
+        "web.assets_frontend": [
+            "points_pool/static/src/js/points_portal.esm.js",
+        ],
         "web.assets_tests": [
             "points_pool/static/tests/tours/**/*",
         ],

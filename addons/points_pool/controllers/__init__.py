@@ -1,1 +1,1 @@
-from . import referral
+from . import portal, referral

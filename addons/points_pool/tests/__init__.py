@@ -6,5 +6,6 @@ from . import (
     test_frontend,
     test_performance,
     test_points_pool,
+    test_portal,
     test_referral,
 )

@@ -1,0 +1,421 @@
+"""Member portal: ``/my/points`` (position, sell, wallet, team).
+
+Every route re-checks that the member (or withdrawal) belongs to the logged-in
+user's commercial partner *and* is readable through the record rules before
+calling any model method; anything else is a 404 and changes nothing.
+"""
+
+import re
+import secrets
+
+from werkzeug.exceptions import NotFound
+
+from odoo import _, http
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+#: ledger lines per portal page
+LEDGER_STEP = 20
+#: session key of the one-time token of the last sell confirmation shown
+SELL_TOKEN_KEY = "points_pool_sell_token"
+#: plain decimal numbers only (no exponent, no "nan"): bounded work to parse
+_NUMBER_RE = re.compile(r"^[+-]?(\d{1,15}(\.\d{0,12})?|\.\d{1,12})$")
+
+
+class PointsPortal(CustomerPortal):
+    # ------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------
+    def _points_members(self):
+        """The logged-in user's memberships, read through the record rules."""
+        user = request.env.user
+        Member = request.env["points.member"].with_context(
+            allowed_company_ids=user.company_ids.ids
+        )
+        if not Member.has_access("read"):
+            return Member.browse()
+        return Member.search(
+            [("partner_id", "=", user.partner_id.commercial_partner_id.id)]
+        )
+
+    def _points_get_member(self, member_id):
+        """The user's own member ``member_id`` (user env); 404 for anything else."""
+        user = request.env.user
+        member = (
+            request.env["points.member"]
+            .with_context(allowed_company_ids=user.company_ids.ids)
+            .browse(member_id)
+            .exists()
+        )
+        if not member:
+            raise NotFound()
+        try:
+            member.check_access("read")
+        except AccessError as error:
+            raise NotFound() from error
+        if member.sudo().partner_id != user.partner_id.commercial_partner_id:
+            raise NotFound()
+        return member
+
+    def _points_get_withdrawal(self, withdrawal_id):
+        """The user's own withdrawal ``withdrawal_id`` (user env); 404 otherwise."""
+        user = request.env.user
+        withdrawal = (
+            request.env["points.withdrawal"]
+            .with_context(allowed_company_ids=user.company_ids.ids)
+            .browse(withdrawal_id)
+            .exists()
+        )
+        if not withdrawal:
+            raise NotFound()
+        try:
+            withdrawal.check_access("read")
+        except AccessError as error:
+            raise NotFound() from error
+        self._points_get_member(withdrawal.sudo().member_id.id)
+        return withdrawal
+
+    @staticmethod
+    def _points_read_number(value, message):
+        """``value`` stripped if it is a plain decimal number, else ``UserError``."""
+        text = (value or "").strip() if isinstance(value, str) else ""
+        if not _NUMBER_RE.match(text):
+            raise UserError(message)
+        return text
+
+    def _points_read_points(self, value):
+        return self._points_read_number(
+            value, _("The number of points must be a number.")
+        )
+
+    def _points_read_amount(self, value, currency):
+        text = self._points_read_number(value, _("The amount must be a number."))
+        amount = currency.round(float(text))
+        if currency.compare_amounts(amount, 0) <= 0:
+            raise UserError(_("The amount to withdraw must be positive."))
+        return amount
+
+    @staticmethod
+    def _points_error(error):
+        return error.args[0] if error.args else str(error)
+
+    def _points_values(self, member, page_name, **values):
+        """Rendering values shared by the member pages."""
+        result = self._prepare_portal_layout_values()
+        result.update(
+            {
+                "page_name": page_name,
+                "member": member,
+                "currency": member.currency_id,
+                "position": member.get_position(),
+                "points_digits": request.env["decimal.precision"].precision_get(
+                    "Points"
+                ),
+                "price_digits": request.env["decimal.precision"].precision_get(
+                    "Points Price"
+                ),
+                "multi_membership": len(self._points_members()) > 1,
+            }
+        )
+        result.update(values)
+        return result
+
+    def _points_ledger_domain(self, member):
+        return [("member_id", "=", member.id)]
+
+    # ------------------------------------------------------------------
+    # portal home
+    # ------------------------------------------------------------------
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "points_count" in counters:
+            values["points_count"] = len(self._points_members())
+        return values
+
+    # ------------------------------------------------------------------
+    # memberships
+    # ------------------------------------------------------------------
+    def _points_join_pool(self):
+        """The active pool the user may join from the portal, if any."""
+        company = request.env.user.company_id
+        return (
+            request.env["points.pool"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("active", "=", True)], limit=1)
+        )
+
+    @http.route("/my/points", type="http", auth="user", website=True, methods=["GET"])
+    def points_home(self, **kwargs):
+        members = self._points_members()
+        if len(members) == 1:
+            return request.redirect(f"/my/points/{members.id}")
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "points",
+                "members": members,
+                "can_join": not members and bool(self._points_join_pool()),
+            }
+        )
+        return request.render("points_pool.portal_my_points", values)
+
+    @http.route(
+        "/my/points/join", type="http", auth="user", website=True, methods=["POST"]
+    )
+    def points_join(self, **kwargs):
+        if not self._points_members() and self._points_join_pool():
+            request.env.user.sudo()._points_pool_enroll(None)
+        return request.redirect("/my/points")
+
+    # ------------------------------------------------------------------
+    # overview and ledger
+    # ------------------------------------------------------------------
+    @http.route(
+        "/my/points/<int:member_id>",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+    )
+    def points_member(self, member_id, sold=None, **kwargs):
+        member = self._points_get_member(member_id)
+        Move = request.env["points.pool.move"]
+        sold_line = Move.browse()
+        if sold and str(sold).isdigit():
+            sold_line = Move.search(
+                [
+                    ("id", "=", int(sold)),
+                    ("member_id", "=", member.id),
+                    ("kind", "=", "sell"),
+                ]
+            )
+        values = self._points_values(
+            member,
+            "points_member",
+            info=member.get_referral_info(),
+            lines=Move.search(self._points_ledger_domain(member), limit=5),
+            sold_line=sold_line,
+        )
+        return request.render("points_pool.portal_points_member", values)
+
+    @http.route(
+        [
+            "/my/points/<int:member_id>/ledger",
+            "/my/points/<int:member_id>/ledger/page/<int:page>",
+        ],
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+    )
+    def points_ledger(self, member_id, page=1, **kwargs):
+        member = self._points_get_member(member_id)
+        Move = request.env["points.pool.move"]
+        domain = self._points_ledger_domain(member)
+        pager = portal_pager(
+            url=f"/my/points/{member.id}/ledger",
+            total=Move.search_count(domain),
+            page=page,
+            step=LEDGER_STEP,
+        )
+        lines = Move.search(domain, limit=LEDGER_STEP, offset=pager["offset"])
+        values = self._points_values(member, "points_ledger", lines=lines, pager=pager)
+        return request.render("points_pool.portal_points_ledger", values)
+
+    # ------------------------------------------------------------------
+    # sell: form -> quote -> sale
+    # ------------------------------------------------------------------
+    def _points_render_sell(self, member, points="", error=None):
+        values = self._points_values(member, "points_sell", points=points, error=error)
+        return request.render("points_pool.portal_points_sell", values)
+
+    @http.route(
+        "/my/points/<int:member_id>/sell",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+    )
+    def points_sell(self, member_id, **kwargs):
+        return self._points_render_sell(self._points_get_member(member_id))
+
+    @http.route(
+        "/my/points/<int:member_id>/sell/confirm",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def points_sell_confirm(self, member_id, points=None, **kwargs):
+        member = self._points_get_member(member_id)
+        try:
+            text = self._points_read_points(points)
+            quote = member.get_sell_quote(text)
+        except (UserError, ValidationError) as error:
+            return self._points_render_sell(
+                member, points=points or "", error=self._points_error(error)
+            )
+        token = secrets.token_urlsafe(16)
+        request.session[SELL_TOKEN_KEY] = token
+        values = self._points_values(
+            member, "points_sell", quote=quote, points=text, sell_token=token
+        )
+        return request.render("points_pool.portal_points_sell_confirm", values)
+
+    @http.route(
+        "/my/points/<int:member_id>/sell/do",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def points_sell_do(self, member_id, points=None, sell_token=None, **kwargs):
+        member = self._points_get_member(member_id)
+        expected = request.session.pop(SELL_TOKEN_KEY, None)
+        if not (
+            expected and sell_token and secrets.compare_digest(expected, sell_token)
+        ):
+            # a second click or an old page: never sell twice
+            return self._points_render_sell(
+                member,
+                points=points or "",
+                error=_(
+                    "This confirmation was already used or has expired. "
+                    "Please check your points and confirm again."
+                ),
+            )
+        try:
+            text = self._points_read_points(points)
+            with request.env.cr.savepoint():
+                lines = member._sell(text)
+        except (UserError, ValidationError) as error:
+            request.env.invalidate_all()
+            return self._points_render_sell(
+                member, points=points or "", error=self._points_error(error)
+            )
+        sell_line = lines.filtered(lambda line: line.kind == "sell")[:1]
+        return request.redirect(f"/my/points/{member.id}?sold={sell_line.id}")
+
+    # ------------------------------------------------------------------
+    # wallet and withdrawals
+    # ------------------------------------------------------------------
+    def _points_render_wallet(self, member, **values):
+        withdrawals = request.env["points.withdrawal"].search(
+            [("member_id", "=", member.id)]
+        )
+        values = self._points_values(
+            member, "points_wallet", withdrawals=withdrawals, **values
+        )
+        return request.render("points_pool.portal_points_wallet", values)
+
+    @http.route(
+        "/my/points/<int:member_id>/wallet",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+    )
+    def points_wallet(self, member_id, requested=None, cancelled=None, **kwargs):
+        member = self._points_get_member(member_id)
+        Withdrawal = request.env["points.withdrawal"]
+        notice = Withdrawal.browse()
+        notice_id = requested or cancelled
+        if notice_id and str(notice_id).isdigit():
+            notice = Withdrawal.search(
+                [("id", "=", int(notice_id)), ("member_id", "=", member.id)]
+            )
+        return self._points_render_wallet(
+            member,
+            requested_withdrawal=notice if requested else Withdrawal,
+            cancelled_withdrawal=notice if cancelled else Withdrawal,
+        )
+
+    @http.route(
+        "/my/points/<int:member_id>/withdraw",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def points_withdraw(self, member_id, amount=None, **kwargs):
+        member = self._points_get_member(member_id)
+        try:
+            value = self._points_read_amount(amount, member.currency_id)
+            with request.env.cr.savepoint():
+                withdrawal = member._request_withdrawal(value)
+        except (UserError, ValidationError) as error:
+            request.env.invalidate_all()
+            return self._points_render_wallet(
+                member, amount=amount or "", error=self._points_error(error)
+            )
+        return request.redirect(
+            f"/my/points/{member.id}/wallet?requested={withdrawal.id}"
+        )
+
+    @http.route(
+        "/my/points/withdrawal/<int:withdrawal_id>/cancel",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def points_withdrawal_cancel(self, withdrawal_id, **kwargs):
+        withdrawal = self._points_get_withdrawal(withdrawal_id)
+        member = self._points_get_member(withdrawal.sudo().member_id.id)
+        try:
+            with request.env.cr.savepoint():
+                # ownership checked above; portal users have no write access
+                withdrawal.sudo().action_cancel()
+        except (UserError, ValidationError) as error:
+            request.env.invalidate_all()
+            return self._points_render_wallet(member, error=self._points_error(error))
+        return request.redirect(
+            f"/my/points/{member.id}/wallet?cancelled={withdrawal.id}"
+        )
+
+    # ------------------------------------------------------------------
+    # team
+    # ------------------------------------------------------------------
+    def _points_render_team(self, member, **values):
+        values = self._points_values(
+            member, "points_team", info=member.get_referral_info(), **values
+        )
+        return request.render("points_pool.portal_points_team", values)
+
+    @http.route(
+        "/my/points/<int:member_id>/team",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+    )
+    def points_team(self, member_id, bound=None, **kwargs):
+        member = self._points_get_member(member_id)
+        return self._points_render_team(member, bound=bool(bound))
+
+    @http.route(
+        "/my/points/<int:member_id>/referrer",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def points_bind_referrer(self, member_id, code=None, **kwargs):
+        member = self._points_get_member(member_id)
+        code = (code or "").strip()[:64]
+        try:
+            if not code:
+                raise UserError(
+                    _("Enter the referral code of the person who invited you.")
+                )
+            with request.env.cr.savepoint():
+                member.action_bind_referrer(code)
+        except (UserError, ValidationError) as error:
+            request.env.invalidate_all()
+            return self._points_render_team(
+                member, code=code, error=self._points_error(error)
+            )
+        return request.redirect(f"/my/points/{member.id}/team?bound=1")
