@@ -220,7 +220,7 @@ def _bulk_positions(env, pool, n, due, rng, label):
     )
     member_of = dict((partner, member) for member, partner in cr.fetchall())
     cr.execute("ANALYZE points_member")
-    _bulk_nodes(env, pool, [member_of[partner_id] for partner_id in partner_ids])
+    _bulk_nodes(env, pool, [member_of[partner_id] for partner_id in partner_ids], label)
     start = datetime(2025, 1, 1)
     now = datetime.utcnow().replace(microsecond=0).isoformat(sep=" ")
     buffer = io.StringIO()
@@ -282,7 +282,7 @@ def _bulk_positions(env, pool, n, due, rng, label):
     return price, lowest
 
 
-def _bulk_nodes(env, pool, member_ids):
+def _bulk_nodes(env, pool, member_ids, label):
     """One referral node per bulk member, shaped for part (c).
 
     Nodes 0..20 are a chain (depth 20); the others form a 10-ary tree under
@@ -324,7 +324,7 @@ def _bulk_nodes(env, pool, member_ids):
     )
     env["points.referral.node"]._parent_store_compute()
     cr.execute("ANALYZE points_referral_node")
-    RESULTS_IDS["nodes"] = node_ids
+    RESULTS_IDS[label] = node_ids
 
 
 RESULTS_IDS = {}
@@ -794,7 +794,7 @@ def _median_run(registry, func, repeat=20):
 
 def _run_referral(registry, args, ids):
     """(c) The referral tree against vanilla Odoo's res.partner hierarchy."""
-    node_ids = RESULTS_IDS["nodes"]
+    node_ids = RESULTS_IDS["A"]
     print(f"(c) referral tree of {len(node_ids)} members in A...", flush=True)
     leaf, team_root = node_ids[20], node_ids[21]
     with _transaction(registry) as env:
@@ -864,7 +864,7 @@ def _run_referral(registry, args, ids):
                     "name": "Bench L1",
                     "level": 1,
                     "use_own_volume": True,
-                    "min_own_volume": 500.0,
+                    "min_own_volume": 3000.0,
                     "company_id": company.id,
                 },
                 {
