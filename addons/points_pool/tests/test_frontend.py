@@ -14,3 +14,18 @@ class TestPointsPoolFrontend(PointsPoolCommon, HttpCase):
         sell = member.ledger_ids.filtered(lambda line: line.kind == "sell")
         self.assertEqual(sell.wallet, 11.42)
         self.assertEqual(sell.account_move_id.state, "posted")
+
+    def test_referral_backoffice_tour(self):
+        members = self.env["points.member"]._get_or_create(
+            self.pool, self.alice | self.bob | self.carol
+        )
+        code = {m.partner_id: m.referral_code for m in members}
+        bob = members.filtered(lambda m: m.partner_id == self.bob)
+        carol = members.filtered(lambda m: m.partner_id == self.carol)
+        bob.action_bind_referrer(code[self.alice])
+        carol.action_bind_referrer(code[self.bob])
+        self.start_tour("/odoo", "points_pool_referral", login=self.env.user.login)
+        self.assertEqual(
+            carol.referral_node_id._get_upline().partner_id.mapped("name"),
+            ["Bob", "Alice"],
+        )
