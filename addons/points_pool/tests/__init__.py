@@ -1,6 +1,7 @@
 from . import (
     test_api,
     test_concurrency,
+    test_core_commission,
     test_core_pool,
     test_core_properties,
     test_frontend,
