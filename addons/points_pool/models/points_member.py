@@ -6,6 +6,9 @@ from ..core import money
 from ..core.pool import POINT_DIGITS, floor, sell_quote
 from .points_referral_node import referral_qr_data_uri
 
+#: direct members listed by name in :meth:`PointsMember.get_referral_info`
+DIRECT_NAMES_LIMIT = 200
+
 
 class PointsMember(models.Model):
     """A partner enrolled in a company's points pool.
@@ -160,8 +163,36 @@ class PointsMember(models.Model):
             node = member.referral_node_id
             member.upline_ids = node._get_upline() if node else False
 
+    #: written only by the pool engine and the referral methods (as superuser)
+    _PROTECTED_FIELDS = frozenset(
+        {
+            "partner_id",
+            "pool_id",
+            "points_held",
+            "points_locked",
+            "wallet_balance",
+            "credit_balance",
+        }
+    )
+
+    def write(self, vals):
+        if not self.env.su and self._PROTECTED_FIELDS & set(vals):
+            raise UserError(
+                _(
+                    "Points, balances, partner and pool of a member change only "
+                    "through pool operations."
+                )
+            )
+        return super().write(vals)
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            balances = self._PROTECTED_FIELDS - {"partner_id", "pool_id"}
+            if not self.env.su and balances & set(vals):
+                raise UserError(
+                    _("A new member starts with no points and empty balances.")
+                )
         members = super().create(vals_list)
         self.env["points.referral.node"].sudo().create(
             [
@@ -382,7 +413,8 @@ class PointsMember(models.Model):
 
         :return: ``{"code", "url", "referrer", "bind_source", "rank", "direct_count",
             "team_count", "own_volume", "team_volume", "direct_members"}``
-            (direct members by name only: nothing else of other members)
+            (direct members by name only, the first 200: nothing else of
+            other members)
         """
         self.ensure_one()
         self._check_can_act()
@@ -397,7 +429,9 @@ class PointsMember(models.Model):
             "team_count": node.team_count,
             "own_volume": node.own_volume,
             "team_volume": node.team_volume,
-            "direct_members": node.child_ids.partner_id.mapped("name"),
+            "direct_members": node.search(
+                [("parent_id", "=", node.id)], limit=DIRECT_NAMES_LIMIT
+            ).partner_id.mapped("name"),
         }
 
     def action_bind_referrer(self, code):

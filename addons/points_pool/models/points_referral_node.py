@@ -21,6 +21,10 @@ BIND_SOURCE_SELECTION = [
     ("manager", "Manager"),
 ]
 
+#: appended to a ``parent_path`` it bounds the subtree: every descendant's path
+#: starts with the node's and continues with digits or "/", which sort below ":"
+SUBTREE_END = ":"
+
 #: lot states whose basis counts as settled sales volume
 SETTLED_LOT_STATES = ("open", "closed", "exited")
 
@@ -159,6 +163,29 @@ class PointsReferralNode(models.Model):
             vals["code"] = code
         return super().create(vals_list)
 
+    #: changed only by binding, re-assignment and rank methods (as superuser)
+    _PROTECTED_FIELDS = frozenset(
+        {
+            "member_id",
+            "code",
+            "parent_id",
+            "bind_date",
+            "bind_source",
+            "bind_store_id",
+            "rank_id",
+        }
+    )
+
+    def write(self, vals):
+        if not self.env.su and self._PROTECTED_FIELDS & set(vals):
+            raise UserError(
+                _(
+                    "Referrers and ranks change only through a binding, the "
+                    "re-assignment wizard or a rank change, which are logged."
+                )
+            )
+        return super().write(vals)
+
     @api.model
     def _new_codes(self, count):
         """``count`` fresh codes, unique among member and store codes (one query)."""
@@ -223,12 +250,13 @@ class PointsReferralNode(models.Model):
                        (SELECT count(*) FROM points_referral_node c
                          WHERE c.parent_id = n.id),
                        (SELECT count(*) FROM points_referral_node d
-                         WHERE d.parent_path LIKE n.parent_path || %s
+                         WHERE d.parent_path ~>=~ n.parent_path
+                           AND d.parent_path ~<~ (n.parent_path || %s)
                            AND d.id <> n.id)
                   FROM points_referral_node n
                  WHERE n.id IN %s
                 """,
-                "%",
+                SUBTREE_END,
                 tuple(self.ids),
             )
         )
@@ -243,7 +271,8 @@ class PointsReferralNode(models.Model):
                        MIN(c.decimal_places)
                   FROM points_referral_node n
                   JOIN points_referral_node d
-                    ON d.parent_path LIKE n.parent_path || %s
+                    ON d.parent_path ~>=~ n.parent_path
+                   AND d.parent_path ~<~ (n.parent_path || %s)
                   JOIN points_lot l
                     ON l.member_id = d.member_id AND l.state IN %s
                   JOIN res_company co ON co.id = n.company_id
@@ -251,7 +280,7 @@ class PointsReferralNode(models.Model):
                  WHERE n.id IN %s
                  GROUP BY n.id, d.id = n.id
                 """,
-                "%",
+                SUBTREE_END,
                 SETTLED_LOT_STATES,
                 tuple(self.ids),
             )
@@ -265,32 +294,45 @@ class PointsReferralNode(models.Model):
     # binding
     # ------------------------------------------------------------------
     @api.model
-    def _resolve_code(self, code, company=None):
+    def _resolve_code(self, code, company=None, create=False):
         """The referrer node (and store) a member or store code points to.
 
-        :return: ``(node, store_partner)``; empty node if the code is unknown
+        Read-only unless ``create``: a public visit of a store's link never
+        creates a pool or a membership; the binding does (``create=True``).
+
+        :return: ``(node, store_partner)``; an empty node if the code is unknown,
+            its pool inactive, or (without ``create``) the store's owner not
+            enrolled yet
         """
         Node = self.sudo()
+        Partner = self.env["res.partner"].sudo()
         code = referral.normalize_code(code)
         if not code:
-            return Node, self.env["res.partner"]
+            return Node, Partner
         node = Node.search([("code", "=", code)], limit=1)
         if node:
-            return node, self.env["res.partner"]
-        store = (
-            self.env["res.partner"]
-            .sudo()
-            .search(
-                [("points_store_code", "=", code), ("is_points_store", "=", True)],
-                limit=1,
-            )
+            return (node if node.pool_id.active else Node), Partner
+        store = Partner.search(
+            [("points_store_code", "=", code), ("is_points_store", "=", True)],
+            limit=1,
         )
         owner = store.points_store_owner_id.commercial_partner_id
         if not owner:
             return Node, store
         company = store.company_id or company or self.env.company
-        pool = self.env["points.pool"].sudo()._get_company_pool(company)
-        member = self.env["points.member"]._get_or_create(pool, owner)
+        Pool = self.env["points.pool"].sudo()
+        pool = Pool.search([("company_id", "=", company.id)], limit=1)
+        if not pool and create:
+            pool = Pool._get_company_pool(company)
+        if not pool.active:
+            return Node, store
+        Member = self.env["points.member"].sudo()
+        if create:
+            member = Member._get_or_create(pool, owner)
+        else:
+            member = Member.search(
+                [("pool_id", "=", pool.id), ("partner_id", "=", owner.id)], limit=1
+            )
         return member.referral_node_id.sudo(), store
 
     @api.model
@@ -304,7 +346,7 @@ class PointsReferralNode(models.Model):
 
         :return: the bound node, or an empty recordset
         """
-        referrer, store = self._resolve_code(code, company)
+        referrer, store = self._resolve_code(code, company, create=True)
         if not referrer or not partner:
             return self.browse()
         if company and referrer.company_id != company:
@@ -331,12 +373,12 @@ class PointsReferralNode(models.Model):
         self.ensure_one()
         self._lock_nodes(referrer)
         error = self._get_binding_error(referrer)
-        if not error and self.parent_id:
+        if not error and (self.parent_id or self.bind_source):
             error = _(
                 "%(member)s is already bound to %(referrer)s. Bindings are locked; "
                 "only a manager can re-assign them.",
                 member=self.display_name,
-                referrer=self.parent_id.display_name,
+                referrer=self.parent_id.display_name or _("no referrer"),
             )
         if error:
             if strict:
@@ -376,9 +418,22 @@ class PointsReferralNode(models.Model):
         self._write_binding(referrer, "manager", reason=reason)
 
     def _lock_nodes(self, referrer):
-        """Lock this node and the referrer's row: no concurrent double binding."""
-        ids = tuple(sorted({self.id, *referrer.ids}))
+        """Lock this node, the referrer and the roots of both their trees.
+
+        The node's row stops a concurrent double binding.  The roots stop two
+        moves in the same trees from passing each other: X under Y while Y's
+        root moves under X's team would otherwise lock disjoint rows and make
+        a cycle, or leave a newcomer with a stale ``parent_path``.  Under
+        REPEATABLE READ the second transaction then fails to serialize and is
+        retried, and re-checks against the committed tree.
+        """
         self.env.flush_all()
+        roots = {
+            ids[0]
+            for ids in (referral.path_ids(node.parent_path) for node in self | referrer)
+            if ids
+        }
+        ids = tuple(sorted({self.id, *referrer.ids, *roots}))
         self.env.cr.execute(
             SQL(
                 "SELECT id FROM points_referral_node WHERE id IN %s ORDER BY id "
@@ -396,6 +451,14 @@ class PointsReferralNode(models.Model):
         if referrer == self or referrer.partner_id == self.partner_id:
             return _("A member cannot refer themselves.")
         if referral.creates_cycle(self.parent_path, referrer.parent_path):
+            if not (
+                self.env.su
+                or self.env.user.has_group("points_pool.points_pool_group_manager")
+            ):
+                return _(
+                    "This code belongs to a member of your own team: binding to it "
+                    "would make a referral cycle."
+                )
             return _(
                 "%(referrer)s is in the team of %(member)s: binding them would make "
                 "a referral cycle.",
@@ -610,6 +673,7 @@ class PointsReferralNode(models.Model):
                       JOIN points_lot l ON l.member_id = n.member_id
                        AND l.state IN %(states)s AND l.basis > 0
                       JOIN sale_order_line sol ON sol.order_id = l.sale_order_id
+                       AND sol.qty_invoiced > 0
                       JOIN points_rank_package_rel rel ON rel.product_id = sol.product_id
                       JOIN points_rank r ON r.id = rel.rank_id AND r.active
                        AND r.company_id = %(company)s

@@ -70,6 +70,10 @@ class PointsWithdrawal(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            if not self.env.su and set(vals) - {"member_id", "amount"}:
+                raise UserError(
+                    _("A withdrawal request has a member and an amount, nothing else.")
+                )
             member = self.env["points.member"].browse(vals.get("member_id"))
             amount = vals.get("amount") or 0.0
             if amount <= 0:

@@ -32,11 +32,14 @@ class ResPartner(models.Model):
     # stores (门店): a partner whose QR binds new customers to the store's owner
     is_points_store = fields.Boolean(
         "Points store",
+        groups="points_pool.points_pool_group_manager",
         help="A shop of the programme: its QR binds new customers to its owner.",
     )
     points_store_owner_id = fields.Many2one(
         "res.partner",
         "Store owner",
+        groups="points_pool.points_pool_group_manager",
+        tracking=True,
         help="The member new customers of this store are bound to.",
     )
     points_store_code = fields.Char(
@@ -66,7 +69,7 @@ class ResPartner(models.Model):
 
     @api.constrains("is_points_store", "points_store_owner_id")
     def _check_points_store(self):
-        for partner in self:
+        for partner in self.sudo():
             if partner.is_points_store and not partner.points_store_owner_id:
                 raise ValidationError(
                     _("Store %(store)s needs an owner.", store=partner.display_name)
@@ -75,13 +78,13 @@ class ResPartner(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partners = super().create(vals_list)
-        partners.filtered("is_points_store")._points_store_assign_codes()
+        partners.sudo().filtered("is_points_store")._points_store_assign_codes()
         return partners
 
     def write(self, vals):
         res = super().write(vals)
         if vals.get("is_points_store"):
-            self.filtered("is_points_store")._points_store_assign_codes()
+            self.sudo().filtered("is_points_store")._points_store_assign_codes()
         return res
 
     def _points_store_assign_codes(self):

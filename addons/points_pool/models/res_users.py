@@ -24,13 +24,25 @@ def get_request_referral_code(env):
         return None
 
 
+def forget_request_referral_code():
+    """Expire the referral cookie once it has bound someone (or cannot)."""
+    try:
+        if request and request.httprequest.cookies.get(REFERRAL_COOKIE):
+            request.future_response.set_cookie(REFERRAL_COOKIE, "", max_age=0)
+    except RuntimeError:  # no request bound to this thread
+        pass
+
+
 class ResUsers(models.Model):
     _inherit = "res.users"
 
     def _signup_create_user(self, values):
         """A signup makes the new user a member and binds the remembered referrer."""
         user = super()._signup_create_user(values)
-        user._points_pool_enroll(get_request_referral_code(self.env))
+        code = get_request_referral_code(self.env)
+        user._points_pool_enroll(code)
+        if code:
+            forget_request_referral_code()
         return user
 
     def _points_pool_enroll(self, code):

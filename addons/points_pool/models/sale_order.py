@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .res_users import get_request_referral_code
+from .res_users import forget_request_referral_code, get_request_referral_code
 
 
 class SaleOrder(models.Model):
@@ -35,10 +35,10 @@ class SaleOrder(models.Model):
         for order in self:
             order.points_minted = minted.get(order, 0.0)
 
-    @api.depends("partner_id")
+    @api.depends("partner_id", "company_id")
     def _compute_points_referrer_id(self):
         nodes = {
-            node.partner_id: node.parent_id.partner_id
+            (node.partner_id, node.company_id): node.parent_id.partner_id
             for node in self.env["points.referral.node"]
             .sudo()
             .search(
@@ -50,27 +50,31 @@ class SaleOrder(models.Model):
         }
         for order in self:
             order.points_referrer_id = nodes.get(
-                order.partner_id.commercial_partner_id, False
+                (order.partner_id.commercial_partner_id, order.company_id), False
             )
 
     def action_confirm(self):
         """Confirming an order binds its customer to the referral code it carries.
 
-        Costs no query for orders without a code (no cookie, no field): the
-        checkout budget of SPEC section 2 is kept.
+        The code is the order's own field, or the visitor's cookie when the
+        customer confirms their own order (signing a quotation on the portal);
+        a salesperson's cookie never binds their customers.  Costs no query for
+        orders without a code: the checkout budget of SPEC section 2 is kept.
         """
         cookie_code = get_request_referral_code(self.env)
+        customer = self.env.user.partner_id.commercial_partner_id
         res = super().action_confirm()
         Node = self.env["points.referral.node"].sudo()
         for order in self:
-            code = order.points_referral_code or cookie_code
+            partner = order.partner_id.commercial_partner_id
+            own_cookie = cookie_code if partner == customer else None
+            code = order.points_referral_code or own_cookie
             if code:
                 Node._bind_partner_by_code(
-                    order.partner_id.commercial_partner_id,
-                    code,
-                    "order",
-                    company=order.company_id,
+                    partner, code, "order", company=order.company_id
                 )
+                if own_cookie:
+                    forget_request_referral_code()
         return res
 
     def action_open_points_lots(self):

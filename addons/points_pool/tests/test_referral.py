@@ -486,3 +486,120 @@ class TestReferralLinks(PointsPoolCommon, HttpCase):
         self.url_open(f"/r/{bob.referral_code}", allow_redirects=False)
         self.env.invalidate_all()
         self.assertEqual(carol.referrer_id, self.alice)
+
+
+@tagged("post_install", "-at_install")
+class TestReferralHardening(PointsPoolCommon, HttpCase):
+    """Review findings: cookies of staff, protected fields, forged requests."""
+
+    def test_salesperson_cookie_does_not_bind_customers(self):
+        alice = self.env["points.member"]._get_or_create(self.pool, self.alice)
+        erin = self.env["res.partner"].create({"name": "Erin"})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": erin.id,
+                "order_line": [
+                    (0, 0, {"product_id": self.product.id, "price_unit": 10.0})
+                ],
+            }
+        )
+        # the salesperson's own browser remembers Alice's link
+        order.with_context(points_referral_code=alice.referral_code).action_confirm()
+        self.assertFalse(self._member(erin))
+        # the customer confirming their own order with the cookie is bound
+        frank = self.env["res.partner"].create({"name": "Frank"})
+        user = new_test_user(
+            self.env, "pp_frank", groups="base.group_portal", partner_id=frank.id
+        )
+        # (the portal's quotation acceptance confirms as sudo, for that user)
+        own = order.copy({"partner_id": frank.id})
+        own.with_user(user).sudo().with_context(
+            points_referral_code=alice.referral_code
+        ).action_confirm()
+        self.assertEqual(self._member(frank).referrer_id, self.alice)
+        self.assertEqual(self._member(frank).bind_source, "order")
+
+    def test_staff_opening_a_link_is_not_bound(self):
+        alice = self.env["points.member"]._get_or_create(self.pool, self.alice)
+        clerk = new_test_user(
+            self.env,
+            "pp_staff",
+            password="pp_staff_pw",
+            groups="base.group_user",
+            company_id=self.env.company.id,
+            company_ids=[(6, 0, self.env.company.ids)],
+        )
+        self.authenticate("pp_staff", "pp_staff_pw")
+        self.url_open(f"/r/{alice.referral_code}", allow_redirects=False)
+        self.assertFalse(self._member(clerk.partner_id))
+
+    def test_balances_and_tree_are_not_writable(self):
+        member = self.env["points.member"]._get_or_create(self.pool, self.alice)
+        user = new_test_user(
+            self.env, "pp_user", groups="points_pool.points_pool_group_user"
+        )
+        with self.assertRaisesRegex(UserError, "only through pool operations"):
+            member.with_user(user).write({"wallet_balance": 1_000_000.0})
+        with self.assertRaisesRegex(UserError, "empty balances"):
+            self.env["points.member"].with_user(user).create(
+                {
+                    "partner_id": self.bob.id,
+                    "pool_id": self.pool.id,
+                    "wallet_balance": 5.0,
+                }
+            )
+        bob = self.env["points.member"]._get_or_create(self.pool, self.bob)
+        manager = new_test_user(
+            self.env, "pp_manager", groups="points_pool.points_pool_group_manager"
+        )
+        with self.assertRaisesRegex(UserError, "which are logged"):
+            bob.referral_node_id.with_user(manager).write(
+                {"parent_id": member.referral_node_id.id}
+            )
+        self.assertFalse(bob.referrer_id)
+        self.assertEqual(member.wallet_balance, 0.0)
+
+    def test_withdrawal_requests_cannot_be_forged(self):
+        member = self.env["points.member"]._get_or_create(self.pool, self.alice)
+        with self.assertRaisesRegex(UserError, "nothing else"):
+            self.env["points.withdrawal"].create(
+                {"member_id": member.id, "amount": 1.0, "state": "approved"}
+            )
+        self.assertFalse(self.env["points.withdrawal"].search([]))
+
+    def test_manager_made_root_stays_unbound(self):
+        alice, bob = (
+            self.env["points.member"]
+            ._get_or_create(self.pool, self.alice | self.bob)
+            .sorted(lambda m: m.partner_id.name)
+        )
+        bob.action_bind_referrer(alice.referral_code)
+        bob.referral_node_id._reassign(self.env["points.referral.node"], "own shop")
+        self.assertFalse(bob.referrer_id)
+        self.assertFalse(
+            self.env["points.referral.node"]._bind_partner_by_code(
+                self.bob, alice.referral_code, "order"
+            )
+        )
+        self.assertFalse(bob.referrer_id)
+
+    def test_public_store_link_creates_nothing(self):
+        store = self.env["res.partner"].create(
+            {
+                "name": "Kiosk",
+                "is_points_store": True,
+                "points_store_owner_id": self.dave.id,
+            }
+        )
+        self.assertFalse(self._member(self.dave))
+        response = self.url_open(f"/r/{store.points_store_code}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn(
+            f"pp_ref={store.points_store_code}", response.headers["Set-Cookie"]
+        )
+        self.assertFalse(self._member(self.dave), "a public GET enrolled the owner")
+        # the binding enrols the owner
+        self.env["points.referral.node"]._bind_partner_by_code(
+            self.carol, store.points_store_code, "signup"
+        )
+        self.assertEqual(self._member(self.carol).referrer_id, self.dave)
