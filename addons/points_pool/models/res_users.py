@@ -27,10 +27,11 @@ def get_request_referral_code(env):
 def forget_request_referral_code():
     """Expire the referral cookie once it has bound someone (or cannot)."""
     try:
-        if request and request.httprequest.cookies.get(REFERRAL_COOKIE):
-            request.future_response.set_cookie(REFERRAL_COOKIE, "", max_age=0)
+        current = request and request.httprequest
     except RuntimeError:  # no request bound to this thread
-        pass
+        current = None
+    if current and current.cookies.get(REFERRAL_COOKIE):
+        request.future_response.set_cookie(REFERRAL_COOKIE, "", max_age=0)
 
 
 class ResUsers(models.Model):
