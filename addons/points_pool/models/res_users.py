@@ -46,6 +46,18 @@ class ResUsers(models.Model):
             forget_request_referral_code()
         return user
 
+    def signup(self, values, token=None):
+        """An invited user who sets a password (signup token) is enrolled too."""
+        result = super().signup(values, token)
+        if token and result and result[0]:
+            user = self.sudo().search([("login", "=", result[0])], limit=1)
+            if user.share:
+                code = get_request_referral_code(self.env)
+                user._points_pool_enroll(code)
+                if code:
+                    forget_request_referral_code()
+        return result
+
     def _points_pool_enroll(self, code):
         """Enrol the user's partner in its company's pool; bind ``code`` if given."""
         self.ensure_one()

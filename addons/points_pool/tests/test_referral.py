@@ -603,3 +603,22 @@ class TestReferralHardening(PointsPoolCommon, HttpCase):
             self.carol, store.points_store_code, "signup"
         )
         self.assertEqual(self._member(self.carol).referrer_id, self.dave)
+
+    def test_invited_user_setting_a_password_is_enrolled_and_bound(self):
+        alice = self.env["points.member"]._get_or_create(self.pool, self.alice)
+        user = new_test_user(
+            self.env,
+            "pp_invited",
+            groups="base.group_portal",
+            partner_id=self.carol.id,
+            company_id=self.env.company.id,
+            company_ids=[(6, 0, self.env.company.ids)],
+        )
+        self.assertFalse(self._member(self.carol))
+        token = self.carol.sudo()._generate_signup_token()
+        self.env["res.users"].with_context(
+            points_referral_code=alice.referral_code
+        ).signup({"password": "pp_invited_pw"}, token)
+        self.assertEqual(user.partner_id, self.carol)
+        self.assertEqual(self._member(self.carol).referrer_id, self.alice)
+        self.assertEqual(self._member(self.carol).bind_source, "signup")
