@@ -451,10 +451,9 @@ class PointsReferralNode(models.Model):
         if referrer == self or referrer.partner_id == self.partner_id:
             return _("A member cannot refer themselves.")
         if referral.creates_cycle(self.parent_path, referrer.parent_path):
-            if not (
-                self.env.su
-                or self.env.user.has_group("points_pool.points_pool_group_manager")
-            ):
+            # bindings run as sudo: whether to name the members depends on
+            # who asked (portal users see no names beyond their direct team)
+            if self.env.user.share:
                 return _(
                     "This code belongs to a member of your own team: binding to it "
                     "would make a referral cycle."

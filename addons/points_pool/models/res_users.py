@@ -18,18 +18,21 @@ def get_request_referral_code(env):
     code = env.context.get("points_referral_code")
     if code:
         return code
+    current = _current_httprequest()
+    return current.cookies.get(REFERRAL_COOKIE) if current else None
+
+
+def _current_httprequest():
+    """The werkzeug request of this thread, or ``None`` (crons, tests, shell)."""
     try:
-        return request and request.httprequest.cookies.get(REFERRAL_COOKIE)
+        return request.httprequest if request else None
     except RuntimeError:  # no request bound to this thread
         return None
 
 
 def forget_request_referral_code():
     """Expire the referral cookie once it has bound someone (or cannot)."""
-    try:
-        current = request and request.httprequest
-    except RuntimeError:  # no request bound to this thread
-        current = None
+    current = _current_httprequest()
     if current and current.cookies.get(REFERRAL_COOKIE):
         request.future_response.set_cookie(REFERRAL_COOKIE, "", max_age=0)
 

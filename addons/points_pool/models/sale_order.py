@@ -62,7 +62,7 @@ class SaleOrder(models.Model):
         orders without a code: the checkout budget of SPEC section 2 is kept.
         """
         cookie_code = get_request_referral_code(self.env)
-        customer = self.env.user.partner_id.commercial_partner_id
+        customer = cookie_code and self.env.user.partner_id.commercial_partner_id
         res = super().action_confirm()
         Node = self.env["points.referral.node"].sudo()
         for order in self:

@@ -559,6 +559,27 @@ class TestReferralHardening(PointsPoolCommon, HttpCase):
         self.assertFalse(bob.referrer_id)
         self.assertEqual(member.wallet_balance, 0.0)
 
+    def test_portal_user_sees_no_names_in_a_cycle_error(self):
+        alice, bob = (
+            self.env["points.member"]
+            ._get_or_create(self.pool, self.alice | self.bob)
+            .sorted(lambda m: m.partner_id.name)
+        )
+        bob.action_bind_referrer(alice.referral_code)  # alice -> bob
+        user = new_test_user(
+            self.env,
+            "pp_alice",
+            groups="base.group_portal",
+            partner_id=self.alice.id,
+            company_id=self.env.company.id,
+            company_ids=[(6, 0, self.env.company.ids)],
+        )
+        with self.assertRaises(UserError) as caught:
+            alice.with_user(user).action_bind_referrer(bob.referral_code)
+        self.assertIn("a member of your own team", str(caught.exception))
+        self.assertNotIn("Bob", str(caught.exception))
+        self.assertFalse(alice.referrer_id)
+
     def test_withdrawal_requests_cannot_be_forged(self):
         member = self.env["points.member"]._get_or_create(self.pool, self.alice)
         with self.assertRaisesRegex(UserError, "nothing else"):
