@@ -56,7 +56,7 @@ class AccountMove(models.Model):
         settlement job journalizes and mints later (SPEC section 2).
         """
         Pool = self.env["points.pool"].sudo()
-        lot_vals, pools = [], Pool
+        lot_vals, pools, bases = [], Pool, {}
         for invoice in self:
             pool = Pool._get_company_pool(invoice.company_id)
             if not pool.active:
@@ -64,11 +64,17 @@ class AccountMove(models.Model):
             existing = invoice.points_lot_ids.filtered(
                 lambda lot: lot.state != "cancelled"
             )
-            by_order = invoice._points_pool_order_amounts(pool)
-            for order, (basis, inflow) in by_order.items():
+            by_order = invoice._points_pool_order_bases(
+                pool,
+                margin=self.env["points.commission.plan"]._uses_margin(
+                    invoice.company_id.id
+                ),
+            )
+            for order, (basis, inflow, margin, units) in by_order.items():
                 if inflow <= 0 or order in existing.sale_order_id:
                     continue
                 lot_vals.append((pool, invoice, order, basis, inflow))
+                bases[invoice, order] = (basis, inflow, margin, units)
                 pools |= pool
         if not lot_vals:
             return self.env["points.lot"]
@@ -122,6 +128,10 @@ class AccountMove(models.Model):
                 for lot in lots
             ]
         )
+        # commissions accrue on the same trigger (inserted, journalized by the job)
+        self.env["points.commission.line"]._accrue_lots(
+            lots, bases={lot: bases[lot.invoice_id, lot.sale_order_id] for lot in lots}
+        )
         for pool in pools:
             if not pool.return_window_days:
                 pool._trigger_settlement()
@@ -134,29 +144,51 @@ class AccountMove(models.Model):
         rate of the product, else of its category, else of the pool.
         """
         self.ensure_one()
+        return {
+            order: (basis, inflow)
+            for order, (
+                basis,
+                inflow,
+                _margin,
+                _units,
+            ) in self._points_pool_order_bases(pool, margin=False).items()
+        }
+
+    def _points_pool_order_bases(self, pool, margin=True):
+        """Basis, inflow, margin (minor units) and units per product of this
+        invoice per sale order: the bases of the pool and of the commissions.
+
+        The margin (which reads product costs) is computed only when the pool
+        or a commission rule needs it (``margin``); otherwise it is 0.
+        """
+        self.ensure_one()
+        margin_needed = margin or pool.contribution_base == "margin"
         digits = pool.currency_id.decimal_places
         default_rate = money.fraction_of(pool.contribution_rate) / 100
-        amounts = defaultdict(lambda: [0, Fraction(0)])
+        amounts = defaultdict(lambda: [0, Fraction(0), 0, defaultdict(Fraction)])
         for line in self.invoice_line_ids:
             orders = line.sale_line_ids.order_id
             if not orders or line.display_type != "product":
                 continue
             untaxed = money.round_minor(-line.balance, digits)
-            base = untaxed
-            if pool.contribution_base == "margin":
+            margin = 0
+            if margin_needed:
                 cost = money.round_minor(
                     line.product_id.standard_price * line.quantity, digits
                 )
-                base = max(untaxed - cost, 0)
+                margin = max(untaxed - cost, 0)
+            base = margin if pool.contribution_base == "margin" else untaxed
             rate = line.product_id._points_pool_rate()
             rate = default_rate if rate is None else rate
             entry = amounts[orders[:1]]
             entry[0] += untaxed
             entry[1] += rate * base
+            entry[2] += margin
+            entry[3][line.product_id.id] += money.fraction_of(line.quantity)
         # round each order's contribution half up, in the currency
         return {
-            order: (basis, floor(inflow + Fraction(1, 2)))
-            for order, (basis, inflow) in amounts.items()
+            order: (basis, floor(inflow + Fraction(1, 2)), margin, dict(units))
+            for order, (basis, inflow, margin, units) in amounts.items()
             if basis > 0
         }
 
@@ -210,6 +242,13 @@ class AccountMove(models.Model):
                         firsts.append((len(engine.events), keys[lot]))
                         engine.refund(engine.store.get(lot.id), fraction)
                     engine.idempotency = firsts
+                # commissions: the same share, once per (credit note, lot)
+                self.env["points.commission.line"]._reverse_lots(
+                    self.env["points.lot"].browse([lot.id for lot in todo]),
+                    fraction,
+                    f"refund:{refund.id}",
+                    source=refund,
+                )
                 refund.message_post(
                     body=_(
                         "Points pool: %(share)s%% of the order's points refunded.",

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..core import money
+
 LOT_STATE_SELECTION = [
     ("pending", "Pending"),
     ("open", "Open"),
@@ -88,6 +90,22 @@ class PointsLot(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_booked(self):
         raise UserError(_("Lots are part of the pool's books and cannot be deleted."))
+
+    def _get_commission_bases(self):
+        """``(basis, inflow, margin, units)`` of the lot's order, minor units."""
+        self.ensure_one()
+        digits = self.currency_id.decimal_places
+        bases = (
+            self.invoice_id._points_pool_order_bases(self.pool_id).get(
+                self.sale_order_id
+            )
+            if self.invoice_id
+            else None
+        )
+        if bases:
+            return bases
+        basis = money.round_minor(self.basis, digits)
+        return basis, money.round_minor(self.inflow, digits), basis, {}
 
     def _is_still_paid(self):
         """At settlement: is the order's invoice still paid (not reset or reversed)?"""

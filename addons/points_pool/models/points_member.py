@@ -37,6 +37,18 @@ class PointsMember(models.Model):
     points_locked = fields.Float("Locked points", digits="Points", readonly=True)
     wallet_balance = fields.Monetary("Wallet", readonly=True)
     credit_balance = fields.Monetary("Repurchase credit", readonly=True)
+    frozen_balance = fields.Monetary(
+        "Frozen",
+        readonly=True,
+        help="Withdrawn money kept frozen until the sales conditions hold.",
+    )
+    commission_line_ids = fields.One2many("points.commission.line", "member_id")
+    commission_total = fields.Monetary(
+        "Commissions earned", compute="_compute_commission_totals"
+    )
+    commission_accrued = fields.Monetary(
+        "Commissions on hold", compute="_compute_commission_totals"
+    )
     lot_ids = fields.One2many("points.lot", "member_id")
     ledger_ids = fields.One2many("points.pool.move", "member_id")
     withdrawal_ids = fields.One2many("points.withdrawal", "member_id")
@@ -135,6 +147,28 @@ class PointsMember(models.Model):
         for member in self:
             member.wallet_available = member.wallet_balance - requested.get(member, 0.0)
 
+    def _compute_commission_totals(self):
+        rows = self.env["points.commission.line"]._read_group(
+            [("member_id", "in", self.ids)], ["member_id", "state"], ["amount:sum"]
+        )
+        totals, held = {}, {}
+        for member, state, amount in rows:
+            totals[member] = totals.get(member, 0.0) + amount
+            if state == "accrued":
+                held[member] = held.get(member, 0.0) + amount
+        for member in self:
+            member.commission_total = totals.get(member, 0.0)
+            member.commission_accrued = held.get(member, 0.0)
+
+    def action_open_commissions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "points_pool.points_commission_line_action"
+        )
+        action["domain"] = [("member_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
     @api.depends("referral_node_ids")
     def _compute_referral_node_id(self):
         for member in self:
@@ -172,6 +206,7 @@ class PointsMember(models.Model):
             "points_locked",
             "wallet_balance",
             "credit_balance",
+            "frozen_balance",
         }
     )
 
@@ -257,21 +292,23 @@ class PointsMember(models.Model):
             if not line.member_id:
                 continue
             digits = line.currency_id.decimal_places
-            delta = deltas.setdefault(line.member_id.id, [0, 0, 0, digits])
+            delta = deltas.setdefault(line.member_id.id, [0, 0, 0, 0, digits])
             delta[0] += money.round_minor(line.points, POINT_DIGITS)
             delta[1] += money.round_minor(line.wallet, digits)
             delta[2] += money.round_minor(line.credit, digits)
+            delta[3] += money.round_minor(line.frozen, digits)
         if not deltas:
             return
         values = SQL(", ").join(
             SQL(
-                "(%s, %s::numeric, %s::numeric, %s::numeric)",
+                "(%s, %s::numeric, %s::numeric, %s::numeric, %s::numeric)",
                 member_id,
                 money.to_decimal(points, POINT_DIGITS),
                 money.to_decimal(wallet, digits),
                 money.to_decimal(credit, digits),
+                money.to_decimal(frozen, digits),
             )
-            for member_id, (points, wallet, credit, digits) in deltas.items()
+            for member_id, (points, wallet, credit, frozen, digits) in deltas.items()
         )
         self.env.cr.execute(
             SQL(
@@ -279,9 +316,10 @@ class PointsMember(models.Model):
                 "SET points_held = COALESCE(m.points_held, 0) + v.points, "
                 "wallet_balance = COALESCE(m.wallet_balance, 0) + v.wallet, "
                 "credit_balance = COALESCE(m.credit_balance, 0) + v.credit, "
+                "frozen_balance = COALESCE(m.frozen_balance, 0) + v.frozen, "
                 "points_locked = (SELECT COALESCE(SUM(l.locked), 0) FROM points_lot l "
                 "  WHERE l.member_id = m.id AND l.state = 'open') "
-                "FROM (VALUES %s) AS v(id, points, wallet, credit) WHERE m.id = v.id",
+                "FROM (VALUES %s) AS v(id, points, wallet, credit, frozen) WHERE m.id = v.id",
                 values,
             )
         )
@@ -291,11 +329,15 @@ class PointsMember(models.Model):
         """A member's position, as a dict (README "Python / RPC API").
 
         :return: ``{"points", "points_free", "points_locked", "value", "wallet",
-            "wallet_available", "credit", "consumption", "trigger_price",
-            "exit_progress", "price"}``
+            "wallet_available", "credit", "frozen", "commissions",
+            "commissions_on_hold", "consumption", "trigger_price", "exit_progress",
+            "price"}``
         """
         self.ensure_one()
         return {
+            "frozen": self.frozen_balance,
+            "commissions": self.commission_total,
+            "commissions_on_hold": self.commission_accrued,
             "points": self.points_held,
             "points_free": self.points_free,
             "points_locked": self.points_locked,
@@ -472,6 +514,40 @@ class PointsMember(models.Model):
     def action_open_downline(self):
         self.ensure_one()
         return self.referral_node_id.action_open_downline()
+
+    def _freeze_conditions_met(self):
+        """Members of ``self`` whose frozen share may be released (SPEC 4):
+        their direct members placed enough settled orders, and they did too.
+        Sales-based only; a count of recruits is never a condition.
+
+        No condition configured means they hold.
+        :return: set of member ids; one query for any number of members
+        """
+        if not self:
+            return set()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.id, p.freeze_direct_orders, p.freeze_own_orders,
+                       (SELECT count(*) FROM points_lot l WHERE l.member_id = m.id
+                         AND l.state IN ('open', 'closed', 'exited')),
+                       (SELECT count(*) FROM points_referral_node n
+                          JOIN points_referral_node c ON c.parent_id = n.id
+                          JOIN points_lot l ON l.member_id = c.member_id
+                         WHERE n.member_id = m.id
+                           AND l.state IN ('open', 'closed', 'exited'))
+                  FROM points_member m JOIN points_pool p ON p.id = m.pool_id
+                 WHERE m.id IN %s
+                """,
+                tuple(self.ids),
+            )
+        )
+        return {
+            member_id
+            for member_id, need_direct, need_own, own, direct in self.env.cr.fetchall()
+            if direct >= (need_direct or 0) and own >= (need_own or 0)
+        }
 
     def _check_can_act(self):
         """Managers act for anyone; others only for their own commercial partner."""

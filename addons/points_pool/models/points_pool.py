@@ -584,7 +584,8 @@ class PointsPool(models.Model):
         )
         cr.execute(
             SQL(
-                "UPDATE points_pool SET pending = pending + %s, ledger_number = %s WHERE id = %s",
+                "UPDATE points_pool SET pending = COALESCE(pending, 0) + %s, ledger_number = %s "
+                "WHERE id = %s",
                 money.to_decimal(added, digits),
                 number + len(rows),
                 self.id,
@@ -803,6 +804,11 @@ class PointsPool(models.Model):
                     engine.refund(engine.store.get(lot.id), 1)
                 for lot in payable:
                     engine.mint(engine.store.get(lot.id))
+            if lots - payable:
+                # payment undone inside the window: the commissions go too
+                self.env["points.commission.line"]._reverse_lots(
+                    lots - payable, 1, "unpaid"
+                )
             total += len(payable)
             if len(lots) < limit:
                 break

@@ -16,6 +16,8 @@ LEDGER_KIND_SELECTION = [
     ("dormancy", "Dormancy"),
     ("refund", "Refund"),
     ("withdrawal", "Withdrawal"),
+    ("commission", "Commission"),
+    ("unfreeze", "Frozen share released"),
 ]
 
 # fields that may be filled once after insertion, by the posting job
@@ -63,6 +65,9 @@ class PointsPoolMove(models.Model):
     pending = fields.Monetary("Δ Pending", readonly=True)
     wallet = fields.Monetary("Δ Wallet", readonly=True)
     credit = fields.Monetary("Δ Credit", readonly=True)
+    frozen = fields.Monetary(
+        "Δ Frozen", readonly=True, help="Share of a withdrawal kept frozen (SPEC 4)."
+    )
     gross = fields.Monetary(
         readonly=True,
         help="Gross value of a sale or exit; released amount of a refund.",
@@ -151,18 +156,23 @@ class PointsPoolMove(models.Model):
         bank = None  # looked up once, only if cash moves
         for line in self:
             partner = line.partner_id.id or False
-            fund, reserve, credit = (
+            fund, reserve, credit, frozen = (
                 minor(line.fund),
                 minor(line.reserve),
                 minor(line.credit),
+                minor(line.frozen),
             )
-            wallet = -credit if line.kind == "withdrawal" else minor(line.wallet)
+            # a withdrawal's cash part is the outbound payment's own entry
+            wallet = (
+                -credit - frozen if line.kind == "withdrawal" else minor(line.wallet)
+            )
             liabilities = [
                 (pool.pool_account_id, fund, False),
                 (pool.reserve_account_id, reserve, False),
                 (pool.pending_account_id, minor(line.pending), False),
                 (pool.wallet_account_id, wallet, partner),
                 (pool.credit_account_id, credit, partner),
+                (pool.commission_frozen_account_id, frozen, partner),
             ]
             total = 0
             for account, amount, account_partner in liabilities:
@@ -237,7 +247,12 @@ class PointsPoolMove(models.Model):
 
     def _post_accounting(self):
         """Post one balanced entry for these lines (one pool operation)."""
-        to_post = self.filtered(lambda line: line.kind != "release")
+        # commission lines are booked by the Commissions journal's own entry
+        to_post = self.filtered(
+            lambda line: (
+                line.kind not in ("release", "commission") and not line.account_move_id
+            )
+        )
         if not to_post:
             return self.env["account.move"]
         pool = to_post.pool_id

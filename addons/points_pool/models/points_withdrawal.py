@@ -40,6 +40,19 @@ class PointsWithdrawal(models.Model):
     amount = fields.Monetary(required=True, readonly=True, tracking=True)
     cash_amount = fields.Monetary(readonly=True, copy=False)
     credit_amount = fields.Monetary("Repurchase credit", readonly=True, copy=False)
+    frozen_amount = fields.Monetary(
+        "Frozen",
+        readonly=True,
+        copy=False,
+        help="Share kept frozen until the member's sales conditions hold.",
+    )
+    frozen_state = fields.Selection(
+        [("frozen", "Frozen"), ("released", "Released")],
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    release_line_id = fields.Many2one("points.pool.move", readonly=True, copy=False)
     state = fields.Selection(
         WITHDRAWAL_STATE_SELECTION,
         default="requested",
@@ -146,9 +159,16 @@ class PointsWithdrawal(models.Model):
         digits = self.currency_id.decimal_places
         amount = money.round_minor(self.amount, digits)
         share = money.fraction_of(pool.cash_share) / 100
-        cash = floor(amount * share + Fraction(1, 2))  # half up, in minor units
-        cash = min(cash, amount)
-        credit = amount - cash
+        frozen = 0
+        if pool.freeze_share and member.id not in member._freeze_conditions_met():
+            frozen = floor(
+                amount * money.fraction_of(pool.freeze_share) / 100 + Fraction(1, 2)
+            )
+            frozen = min(frozen, amount)
+        paid = amount - frozen
+        cash = floor(paid * share + Fraction(1, 2))  # half up, in minor units
+        cash = min(cash, paid)
+        credit = paid - cash
         state, number = pool._lock_state()
         number, _absorbed = pool._absorb_pending(state, number)
         line = (
@@ -164,6 +184,7 @@ class PointsWithdrawal(models.Model):
                     "withdrawal_id": self.id,
                     "wallet": -money.to_float(amount, digits),
                     "credit": money.to_float(credit, digits),
+                    "frozen": money.to_float(frozen, digits),
                     "price_before": pool.price,
                     "price_after": pool.price,
                     "res_model": self._name,
@@ -213,6 +234,8 @@ class PointsWithdrawal(models.Model):
                 "state": "approved",
                 "cash_amount": money.to_float(cash, digits),
                 "credit_amount": money.to_float(credit, digits),
+                "frozen_amount": money.to_float(frozen, digits),
+                "frozen_state": "frozen" if frozen else False,
                 "date_approved": fields.Datetime.now(),
                 "approved_by_id": self.env.uid,
                 "payment_id": payment.id,
@@ -221,11 +244,85 @@ class PointsWithdrawal(models.Model):
         )
         self.message_post(
             body=_(
-                "Approved: %(cash)s paid, %(credit)s as repurchase credit.",
+                "Approved: %(cash)s paid, %(credit)s as repurchase credit, %(frozen)s "
+                "frozen.",
                 cash=self.currency_id.format(self.cash_amount),
                 credit=self.currency_id.format(self.credit_amount),
+                frozen=self.currency_id.format(self.frozen_amount),
             )
         )
+
+    @api.model
+    def _release_frozen(self, pool):
+        """Release the frozen shares of members whose conditions now hold:
+        one ``unfreeze`` ledger line per member back into the wallet."""
+        withdrawals = self.sudo().search(
+            [("pool_id", "=", pool.id), ("frozen_state", "=", "frozen")]
+        )
+        if not withdrawals:
+            return self
+        met = withdrawals.member_id._freeze_conditions_met()
+        withdrawals = withdrawals.filtered(lambda w: w.member_id.id in met)
+        if not withdrawals:
+            return self
+        digits = pool.currency_id.decimal_places
+        state, number = pool._lock_state()
+        number, _absorbed = pool._absorb_pending(state, number)
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM points_withdrawal WHERE id IN %s AND frozen_state = 'frozen' "
+                "FOR NO KEY UPDATE",
+                tuple(withdrawals.ids),
+            )
+        )
+        withdrawals = self.browse([row[0] for row in self.env.cr.fetchall()])
+        withdrawals.invalidate_recordset()
+        by_member = {}
+        for withdrawal in withdrawals:
+            by_member.setdefault(withdrawal.member_id, self.browse())
+            by_member[withdrawal.member_id] |= withdrawal
+        vals_list = []
+        for index, (member, group) in enumerate(
+            sorted(by_member.items(), key=lambda item: item[0].id)
+        ):
+            amount = sum(money.round_minor(w.frozen_amount, digits) for w in group)
+            vals_list.append(
+                {
+                    "number": number + index + 1,
+                    "pool_id": pool.id,
+                    "company_id": pool.company_id.id,
+                    "kind": "unfreeze",
+                    "member_id": member.id,
+                    "wallet": money.to_float(amount, digits),
+                    "frozen": -money.to_float(amount, digits),
+                    "price_before": pool.price,
+                    "price_after": pool.price,
+                    "res_model": self._name,
+                    "res_id": group[:1].id,
+                }
+            )
+        lines = self.env["points.pool.move"].sudo().create(vals_list)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE points_pool SET ledger_number = %s WHERE id = %s",
+                number + len(lines),
+                pool.id,
+            )
+        )
+        self.env["points.member"]._apply_ledger(lines)
+        lines._post_accounting()
+        line_of = {line.member_id: line for line in lines}
+        for member, group in by_member.items():
+            group.write(
+                {"frozen_state": "released", "release_line_id": line_of[member].id}
+            )
+            for withdrawal in group:
+                withdrawal.message_post(
+                    body=_(
+                        "The frozen share returned to the wallet: the conditions hold."
+                    )
+                )
+        return withdrawals
 
     def action_reject(self, reason=None):
         if not self.env.user.has_group("points_pool.points_pool_group_manager"):

@@ -42,6 +42,14 @@ class ResPartner(models.Model):
         tracking=True,
         help="The member new customers of this store are bound to.",
     )
+    points_store_recruiter_id = fields.Many2one(
+        "points.member",
+        "Recruited by",
+        groups="points_pool.points_pool_group_manager",
+        tracking=True,
+        help="The member who recruited this store (招商); the merchant recruitment "
+        "rule pays them a share of the store's turnover.",
+    )
     points_store_code = fields.Char(
         "Store referral code", copy=False, readonly=True, index="btree_not_null"
     )

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from .res_users import forget_request_referral_code, get_request_referral_code
 
@@ -19,6 +20,28 @@ class SaleOrder(models.Model):
         "to a referrer yet, confirming the order binds them (first binding wins; "
         "a bound customer keeps their referrer).",
     )
+    points_store_id = fields.Many2one(
+        "res.partner",
+        "Store",
+        copy=False,
+        help="The store that sold the order: its recruiter earns the merchant "
+        "recruitment share of the store's turnover.",
+    )
+    points_service_point_id = fields.Many2one(
+        "points.service.point",
+        "Service point",
+        check_company=True,
+        copy=False,
+        help="Where the customer picks the order up.",
+    )
+    points_pickup_date = fields.Datetime("Pickup verified", readonly=True, copy=False)
+    points_pickup_user_id = fields.Many2one(
+        "res.users", "Pickup verified by", readonly=True, copy=False
+    )
+    points_commission_line_ids = fields.One2many(
+        "points.commission.line", "sale_order_id", string="Commissions"
+    )
+    points_commission_count = fields.Integer(compute="_compute_points_commission_count")
     points_referrer_id = fields.Many2one(
         "res.partner",
         "Customer's referrer",
@@ -34,6 +57,59 @@ class SaleOrder(models.Model):
         )
         for order in self:
             order.points_minted = minted.get(order, 0.0)
+
+    @api.constrains("points_store_id")
+    def _check_points_store_id(self):
+        for order in self.sudo():
+            if order.points_store_id and not order.points_store_id.is_points_store:
+                raise ValidationError(
+                    _("%s is not a points store.", order.points_store_id.display_name)
+                )
+
+    def _compute_points_commission_count(self):
+        counts = dict(
+            self.env["points.commission.line"]._read_group(
+                [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]
+            )
+        )
+        for order in self:
+            order.points_commission_count = counts.get(order, 0)
+
+    def action_points_verify_pickup(self):
+        """The service point confirms the customer picked the order up; the
+        service-point rule pays once the order is paid (now, if it is)."""
+        for order in self:
+            if not order.points_service_point_id:
+                raise UserError(_("Choose the order's service point first."))
+            if order.points_pickup_date:
+                raise UserError(_("The pickup of %s was already verified.", order.name))
+            order.write(
+                {
+                    "points_pickup_date": fields.Datetime.now(),
+                    "points_pickup_user_id": self.env.uid,
+                }
+            )
+            order.message_post(
+                body=_(
+                    "Pickup verified at %(point)s.",
+                    point=order.points_service_point_id.name,
+                )
+            )
+        lots = self.sudo().points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
+        if lots:
+            self.env["points.commission.line"].sudo()._accrue_lots(
+                lots, kinds=("service_point",), check_existing=True
+            )
+        return True
+
+    def action_open_points_commissions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "points_pool.points_commission_line_action"
+        )
+        action["domain"] = [("sale_order_id", "=", self.id)]
+        action["context"] = {}
+        return action
 
     @api.depends("partner_id", "company_id")
     def _compute_points_referrer_id(self):

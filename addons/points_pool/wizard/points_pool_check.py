@@ -8,6 +8,11 @@ class PointsPoolCheck(models.TransientModel):
     _description = "Check Points Pool"
 
     pool_id = fields.Many2one("points.pool", required=True)
+    scope = fields.Selection(
+        [("all", "Pool and commissions"), ("commission", "Commissions")],
+        default="all",
+        required=True,
+    )
     line_ids = fields.One2many("points.pool.check.line", "check_id")
     is_ok = fields.Boolean(compute="_compute_is_ok")
 
@@ -16,7 +21,8 @@ class PointsPoolCheck(models.TransientModel):
         checks = super().create(vals_list)
         for check in checks:
             check.line_ids = [
-                fields.Command.create(row) for row in check.pool_id.sudo()._check_rows()
+                fields.Command.create(row)
+                for row in check.pool_id.sudo()._check_rows(scope=check.scope)
             ]
         return checks
 

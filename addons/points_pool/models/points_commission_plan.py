@@ -1,0 +1,740 @@
+"""Commission plans and rules (SPEC section 4), guarded by SPEC section 6.
+
+A plan is a list of rules; one plan per company is active.  The rules are
+translated into :class:`..core.commission.Rule` and checked by
+:func:`..core.commission.check_plan` whenever a plan or a rule is saved and
+when a plan is activated: paid depth 2, 3 only with a logged manager
+acknowledgement, never 4; no negative rate; no base paid above 100%.
+"""
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+
+from ..core import commission as core
+from ..core import money
+
+RULE_KIND_SELECTION = [
+    (core.DIRECT, "Direct (level 1)"),
+    (core.INDIRECT, "Indirect (level 2)"),
+    (core.RANK_DIFFERENTIAL, "Rank differential"),
+    (core.PEER, "Peer bonus"),
+    (core.REGIONAL, "Regional agents"),
+    (core.SERVICE_POINT, "Service point"),
+    (core.MERCHANT, "Merchant recruitment"),
+    (core.DIVIDEND, "Dividend pool"),
+]
+
+RULE_BASE_SELECTION = [
+    ("amount", "Order amount"),
+    ("margin", "Margin"),
+    ("inflow", "Pool inflow"),
+    ("unit", "Per unit of a product"),
+]
+
+VALUE_TYPE_SELECTION = [
+    ("rate", "Percentage of the base"),
+    ("fixed", "Fixed amount"),
+]
+
+REGION_LEVEL_SELECTION = [
+    ("district", "District"),
+    ("city", "City"),
+    ("province", "Province"),
+    ("region", "Region"),
+]
+
+
+class PointsCommissionPlan(models.Model):
+    _name = "points.commission.plan"
+    _description = "Commission Plan"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "company_id, state, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        index=True,
+        readonly=True,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection(
+        [("draft", "Draft"), ("active", "Active"), ("closed", "Closed")],
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    rule_ids = fields.One2many(
+        "points.commission.rule", "plan_id", string="Rules", copy=True
+    )
+    depth = fields.Integer(
+        "Paid depth",
+        compute="_compute_depth",
+        store=True,
+        help="Upline levels the plan can pay; rank differential and peer bonus count.",
+    )
+    depth_acknowledged = fields.Boolean(
+        "Depth 3 acknowledged",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="A manager's explicit acknowledgement that the plan pays a third level.",
+    )
+    acknowledged_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    acknowledged_date = fields.Datetime(readonly=True, copy=False)
+    reference_amount = fields.Monetary(
+        "Reference order",
+        default=1000.0,
+        help="Order amount the plan report evaluates the referral pay on.",
+    )
+    date_activated = fields.Datetime(readonly=True, copy=False)
+    line_count = fields.Integer(compute="_compute_line_count")
+    warning_ids = fields.Json(compute="_compute_warnings")
+    warning_text = fields.Text("Warnings", compute="_compute_warnings")
+
+    @api.depends("rule_ids.kind", "rule_ids.levels")
+    def _compute_depth(self):
+        for plan in self:
+            plan.depth = core.plan_depth(
+                [core.Rule(0, r.kind, levels=r.levels or 1) for r in plan.rule_ids]
+            )
+
+    def _compute_line_count(self):
+        counts = dict(
+            self.env["points.commission.line"]._read_group(
+                [("plan_id", "in", self.ids)], ["plan_id"], ["__count"]
+            )
+        )
+        for plan in self:
+            plan.line_count = counts.get(plan, 0)
+
+    # ------------------------------------------------------------------
+    # the guard (SPEC 6)
+    # ------------------------------------------------------------------
+    def _get_core_rules(self):
+        """The plan's rules for the pure core, cached per plan until any
+        plan, rule or tier changes (checkout reads them without a query)."""
+        self.ensure_one()
+        return self._get_core_rules_cached(self.id)
+
+    @tools.ormcache("plan_id")
+    def _get_core_rules_cached(self, plan_id):
+        plan = self.sudo().browse(plan_id)
+        return tuple(rule._to_core() for rule in plan.rule_ids)
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _get_active_plan_id(self, company_id):
+        plan = self.sudo().search(
+            [("company_id", "=", company_id), ("state", "=", "active")], limit=1
+        )
+        return plan.id
+
+    @api.model
+    def _uses_margin(self, company_id):
+        """Does the company's active plan have a rule on the margin? (cached)"""
+        plan = self.browse(self._get_active_plan_id(company_id))
+        return bool(plan) and any(
+            rule.base == "margin" for rule in plan._get_core_rules()
+        )
+
+    def _error_message(self, error):
+        values = error.values
+        rule = self.env["points.commission.rule"].browse(values.get("rule") or [])
+        name = rule.exists().display_name or ""
+        messages = {
+            "depth": _(
+                "The plan pays %(depth)s levels of the upline. The limit is %(limit)s: "
+                "2 levels (direct and indirect), 3 only after a manager acknowledges "
+                "it, never more. Rank differential and peer bonus count toward the depth.",
+                depth=values.get("depth"),
+                limit=values.get("limit"),
+            ),
+            "negative": _(
+                "Rule %(rule)s: rates and amounts cannot be negative.", rule=name
+            ),
+            "rate_above_base": _(
+                "Rule %(rule)s: a rate cannot be above 100%% of its base.", rule=name
+            ),
+            "rates_above_base": _(
+                "The rates of the plan's rules on the base %(base)s add up to "
+                "%(total)s%%, more than the base itself.",
+                base=dict(RULE_BASE_SELECTION).get(
+                    values.get("base"), values.get("base")
+                ),
+                total=round(float(values.get("total", 0)) * 100, 4),
+            ),
+            "not_increasing": _(
+                "Rule %(rule)s: a differential pays each higher rank or region level "
+                "at least as much as the one below it.",
+                rule=name,
+            ),
+            "bad_levels": _(
+                "Rule %(rule)s: it must pay at least one level.", rule=name
+            ),
+        }
+        return messages.get(error.code, str(error))
+
+    def _check_plan(self):
+        for plan in self:
+            try:
+                depth = core.check_plan(
+                    plan._rules_uncached(), acknowledged=plan.depth_acknowledged
+                )
+            except core.CommissionError as error:
+                raise ValidationError(plan._error_message(error)) from error
+            if depth > core.DEPTH_DEFAULT and not plan.depth_acknowledged:
+                raise ValidationError(
+                    plan._error_message(core.CommissionError("depth"))
+                )
+
+    def _rules_uncached(self):
+        self.ensure_one()
+        return [rule._to_core() for rule in self.rule_ids]
+
+    @api.constrains("depth_acknowledged", "rule_ids")
+    def _constrains_plan(self):
+        self._check_plan()
+
+    # ------------------------------------------------------------------
+    # CRUD: caches and the frozen active plan
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        plans = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return plans
+
+    def write(self, vals):
+        if "depth_acknowledged" in vals and not self.env.context.get(
+            "points_commission_ack"
+        ):
+            if vals["depth_acknowledged"]:
+                raise UserError(
+                    _(
+                        "Use the button “Acknowledge depth 3”: it logs who did it and when."
+                    )
+                )
+            vals.update(acknowledged_by_id=False, acknowledged_date=False)
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        if (
+            self.env["points.commission.line"]
+            .sudo()
+            .search_count([("plan_id", "in", self.ids)], limit=1)
+        ):
+            raise UserError(
+                _("A plan that paid commissions cannot be deleted; close it.")
+            )
+
+    def _check_editable(self):
+        if any(plan.state != "draft" for plan in self):
+            raise UserError(
+                _(
+                    "The rules of an active or closed plan cannot change; set it to "
+                    "draft first."
+                )
+            )
+
+    def _check_manager(self):
+        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
+            raise UserError(_("Only a points pool manager can do this."))
+
+    # ------------------------------------------------------------------
+    # actions
+    # ------------------------------------------------------------------
+    def action_acknowledge_depth(self):
+        """A manager acknowledges a third paid level; logged in the chatter."""
+        self._check_manager()
+        return self._acknowledge_depth()
+
+    def _acknowledge_depth(self):
+        for plan in self:
+            plan.with_context(points_commission_ack=True).write(
+                {
+                    "depth_acknowledged": True,
+                    "acknowledged_by_id": self.env.uid,
+                    "acknowledged_date": fields.Datetime.now(),
+                }
+            )
+            plan.message_post(
+                body=_(
+                    "%(user)s acknowledged that this plan may pay a third level of the "
+                    "upline (SPEC 6: multi-level team pay risks 传销; the default is 2 "
+                    "levels, never more than 3).",
+                    user=self.env.user.name,
+                )
+            )
+        return True
+
+    def action_activate(self):
+        """Check the plan again and make it the company's active plan."""
+        self._check_manager()
+        return self._activate()
+
+    def _activate(self):
+        for plan in self:
+            if plan.state != "draft":
+                raise UserError(_("Only a draft plan can be activated."))
+            if not plan.rule_ids:
+                raise UserError(_("A plan needs at least one rule."))
+            plan._check_plan()
+            plan.rule_ids._check_rule()
+            others = self.search(
+                [
+                    ("company_id", "=", plan.company_id.id),
+                    ("state", "=", "active"),
+                    ("id", "!=", plan.id),
+                ]
+            )
+            others.write({"state": "closed"})
+            plan.write({"state": "active", "date_activated": fields.Datetime.now()})
+        return True
+
+    def action_close(self):
+        self._check_manager()
+        self.write({"state": "closed"})
+        return True
+
+    def action_draft(self):
+        self._check_manager()
+        self.filtered(lambda p: p.state == "closed").write({"state": "draft"})
+        return True
+
+    def action_open_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "points_pool.points_commission_line_action"
+        )
+        action["domain"] = [("plan_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # the plan report (SPEC 6)
+    # ------------------------------------------------------------------
+    def _get_reference_pay(self):
+        """Referral pay of the plan on the reference order, worst case:
+        a 20-deep upline, everyone at the highest rank that pays most.
+
+        :return: ``(referral pay, total pay)`` in minor units
+        """
+        self.ensure_one()
+        digits = self.currency_id.decimal_places
+        amount = money.round_minor(self.reference_amount or 0.0, digits)
+        rules = self._rules_uncached()
+        ranks = sorted(
+            {lvl for rule in rules for lvl in rule.rank_amounts} or {0}, reverse=True
+        )
+        best = {}
+        # worst case for the differential: the top rank right above the buyer;
+        # for the peer bonus: everyone at the same rank
+        for rank in ranks:
+            upline = [core.Upline(i + 1, rank) for i in range(20)]
+            lines = core.compute(
+                rules,
+                core.Order(amount=amount, margin=amount, inflow=amount),
+                upline,
+                regions={lvl: 100 + i for i, lvl in enumerate(core.REGION_LEVELS)},
+                service_point=200,
+                store_recruiter=201,
+            )
+            referral = sum(
+                line.amount
+                for line in lines
+                if line.kind
+                in (core.DIRECT, core.INDIRECT, core.RANK_DIFFERENTIAL, core.PEER)
+            )
+            total = sum(line.amount for line in lines)
+            if referral >= best.get("referral", -1):
+                best = {"referral": referral, "total": total}
+        return best.get("referral", 0), best.get("total", 0), amount
+
+    def _get_warnings(self):
+        """Every SPEC 6 warning that applies to this plan (translated text)."""
+        self.ensure_one()
+        warnings = []
+        if self.depth > core.DEPTH_DEFAULT:
+            if self.depth_acknowledged:
+                warnings.append(
+                    _(
+                        "The plan pays %(depth)s levels of the upline, acknowledged by "
+                        "%(user)s on %(date)s. Multi-level team pay risks being treated "
+                        "as 传销 (禁止传销条例 art. 7).",
+                        depth=self.depth,
+                        user=self.acknowledged_by_id.name or "",
+                        date=self.acknowledged_date or "",
+                    )
+                )
+            else:
+                warnings.append(
+                    _(
+                        "The plan pays %(depth)s levels and is not acknowledged: it "
+                        "cannot be saved or activated like this.",
+                        depth=self.depth,
+                    )
+                )
+        referral, _total, amount = self._get_reference_pay()
+        if amount and referral * 10 > amount:
+            warnings.append(
+                _(
+                    "Referral pay reaches %(pay)s on an order of %(amount)s "
+                    "(%(share).1f%%), above 10%% of the order.",
+                    pay=self.currency_id.format(
+                        money.to_float(referral, self.currency_id.decimal_places)
+                    ),
+                    amount=self.currency_id.format(self.reference_amount),
+                    share=100.0 * referral / amount,
+                )
+            )
+        pool = self.env["points.pool"].sudo()._get_company_pool(self.company_id)
+        static = (1 - pool.retention / 100) * pool.exit_multiple
+        if static > 1:
+            warnings.append(
+                _(
+                    "(1 − retention) × exit multiple = %(ratio).2f > 1: a member who is "
+                    "forced out receives more than the amount spent, which looks like a "
+                    "guaranteed return (防范和处置非法集资条例 art. 2).",
+                    ratio=static,
+                )
+            )
+        packages = self._get_package_ranks()
+        if packages:
+            warnings.append(
+                _(
+                    "Ranks granted by buying a package product: %(ranks)s. The programme "
+                    "must not sell ranks.",
+                    ranks=", ".join(
+                        "{} ({})".format(
+                            rank.name,
+                            ", ".join(rank.package_product_ids.mapped("display_name")),
+                        )
+                        for rank in packages
+                    ),
+                )
+            )
+        return warnings
+
+    def _get_package_ranks(self):
+        self.ensure_one()
+        return (
+            self.env["points.rank"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("package_product_ids", "!=", False),
+                ]
+            )
+        )
+
+    def _get_report_rules(self):
+        """Rows of the plan report: rule, kind, base, value, depth, risk tag."""
+        self.ensure_one()
+        kinds = dict(
+            self.env["points.commission.rule"]
+            ._fields["kind"]
+            ._description_selection(self.env)
+        )
+        risks = self._get_risk_tags()
+        return [
+            {
+                "rule": rule,
+                "kind": kinds.get(rule.kind),
+                "depth": core.rule_depth(
+                    core.Rule(0, rule.kind, levels=rule.levels or 1)
+                ),
+                "risk": risks.get(rule.kind, ""),
+            }
+            for rule in self.rule_ids
+        ]
+
+    def _get_risk_tags(self):
+        """SPEC 6 risk tag of each kind, translated, for the plan report."""
+        return {
+            core.DIRECT: _("referral pay (二级分销)"),
+            core.INDIRECT: _("referral pay (二级分销)"),
+            core.RANK_DIFFERENTIAL: _("team pay (团队计酬): counts toward the depth"),
+            core.PEER: _("team pay (团队计酬): counts toward the depth"),
+            core.REGIONAL: _("territory pay: territories must not be sold"),
+            core.SERVICE_POINT: _("service pay: service-point status must not be sold"),
+            core.MERCHANT: _(
+                "merchant recruitment: a share of the store's sales, never per store"
+            ),
+            core.DIVIDEND: _("pool shared by rank: ranks must not be sold"),
+        }
+
+    def _get_not_built(self):
+        """SPEC 6 "not built, by decision", translated."""
+        return [
+            _("链动2+1 breakaway"),
+            _("见点奖 at unlimited depth"),
+            _("三三滑落 spill-over"),
+            _("shareholder payouts from turnover"),
+            _("conversion of points into listed shares"),
+        ]
+
+    @api.depends(
+        "depth", "depth_acknowledged", "rule_ids", "reference_amount", "company_id"
+    )
+    def _compute_warnings(self):
+        for plan in self:
+            try:
+                warnings = plan._get_warnings()
+            except core.CommissionError:
+                warnings = []
+            plan.warning_ids = warnings
+            plan.warning_text = "\n".join(f"• {w}" for w in warnings) or False
+
+
+class PointsCommissionRule(models.Model):
+    _name = "points.commission.rule"
+    _description = "Commission Rule"
+    _order = "plan_id, sequence, id"
+    _check_company_auto = True
+
+    plan_id = fields.Many2one(
+        "points.commission.plan", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="plan_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="plan_id.currency_id")
+    sequence = fields.Integer(default=10)
+    name = fields.Char(translate=True)
+    kind = fields.Selection(RULE_KIND_SELECTION, required=True, default=core.DIRECT)
+    base = fields.Selection(RULE_BASE_SELECTION, required=True, default="amount")
+    value_type = fields.Selection(
+        VALUE_TYPE_SELECTION, "Pays", required=True, default="rate"
+    )
+    rate = fields.Float(
+        "Rate (%)",
+        digits=(16, 4),
+        help="Percentage of the base. For a peer bonus: percentage of the "
+        "same-rank downline's direct and indirect pay on the order.",
+    )
+    amount = fields.Monetary(
+        "Fixed amount",
+        help="Per order, or per unit with the base “Per unit of a product”.",
+    )
+    product_id = fields.Many2one(
+        "product.product", check_company=True, help="The product counted per unit."
+    )
+    levels = fields.Integer(
+        default=1,
+        help="Rank differential: upline levels it walks. Peer bonus: the highest "
+        "level it pays. Both count toward the plan's paid depth.",
+    )
+    tier_ids = fields.One2many(
+        "points.commission.tier", "rule_id", string="Tiers", copy=True
+    )
+    dividend_pool_id = fields.Many2one(
+        "points.dividend.pool", check_company=True, ondelete="restrict"
+    )
+
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for rule in self:
+            rule.display_name = rule.name or kinds.get(rule.kind) or ""
+
+    def _to_core(self):
+        """This rule as a :class:`core.commission.Rule` (exact values)."""
+        self.ensure_one()
+        digits = self.currency_id.decimal_places or 2
+
+        def value(rate, amount):
+            if self.value_type == "rate":
+                return money.fraction_of(rate or 0) / 100
+            return money.round_minor(amount or 0, digits)
+
+        rank_amounts, region_amounts = {}, {}
+        for tier in self.tier_ids:
+            if tier.rank_id:
+                rank_amounts[tier.rank_id.level] = value(tier.rate, tier.amount)
+            elif tier.region_level:
+                region_amounts[tier.region_level] = value(tier.rate, tier.amount)
+        is_rate = self.value_type == "rate" and self.kind not in (
+            core.RANK_DIFFERENTIAL,
+            core.REGIONAL,
+        )
+        return core.Rule(
+            rule_id=self.id or 0,
+            kind=self.kind,
+            base=self.base,
+            rate=money.fraction_of(self.rate or 0) / 100
+            if is_rate or self.kind == core.PEER
+            else None,
+            amount=None
+            if is_rate or self.kind == core.PEER
+            else money.round_minor(self.amount or 0, digits),
+            product_id=self.product_id.id or None,
+            rank_amounts=rank_amounts,
+            region_amounts=region_amounts,
+            levels=self.levels or 0,
+        )
+
+    @api.constrains(
+        "kind",
+        "base",
+        "value_type",
+        "rate",
+        "amount",
+        "product_id",
+        "levels",
+        "tier_ids",
+        "dividend_pool_id",
+    )
+    def _check_rule(self):
+        for rule in self:
+            if (rule.rate or 0) < 0 or (rule.amount or 0) < 0:
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: rates and amounts cannot be negative.",
+                        rule=rule.display_name,
+                    )
+                )
+            if rule.base == "unit" and not rule.product_id:
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: a per-unit rule names its product.",
+                        rule=rule.display_name,
+                    )
+                )
+            if (
+                rule.base == "unit"
+                and rule.value_type == "rate"
+                and rule.kind != core.PEER
+            ):
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: a per-unit rule pays a fixed amount per unit.",
+                        rule=rule.display_name,
+                    )
+                )
+            if rule.kind == core.DIVIDEND and not rule.dividend_pool_id:
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: a dividend rule names its dividend pool.",
+                        rule=rule.display_name,
+                    )
+                )
+            if rule.kind == core.PEER and rule.value_type != "rate":
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: a peer bonus is a percentage.",
+                        rule=rule.display_name,
+                    )
+                )
+            if rule.kind == core.RANK_DIFFERENTIAL and not rule.tier_ids.rank_id:
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: give the amount of each rank.",
+                        rule=rule.display_name,
+                    )
+                )
+            if rule.kind == core.REGIONAL and not rule.tier_ids.filtered(
+                "region_level"
+            ):
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: give the amount of each region level.",
+                        rule=rule.display_name,
+                    )
+                )
+            if rule.kind in (core.RANK_DIFFERENTIAL, core.PEER) and rule.levels < 1:
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: it must pay at least one level.",
+                        rule=rule.display_name,
+                    )
+                )
+        self.plan_id._check_plan()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        rules.plan_id._check_editable()
+        self.env.registry.clear_cache()
+        return rules
+
+    def write(self, vals):
+        self.plan_id._check_editable()
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        plans = self.plan_id
+        plans._check_editable()
+        res = super().unlink()
+        plans._check_plan()
+        self.env.registry.clear_cache()
+        return res
+
+
+class PointsCommissionTier(models.Model):
+    """One step of a differential: a rank's or a region level's amount or rate."""
+
+    _name = "points.commission.tier"
+    _description = "Commission Rule Tier"
+    _order = "rule_id, sequence, id"
+
+    rule_id = fields.Many2one(
+        "points.commission.rule", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="rule_id.company_id", store=True)
+    currency_id = fields.Many2one(related="rule_id.currency_id")
+    sequence = fields.Integer(default=10)
+    rank_id = fields.Many2one(
+        "points.rank", ondelete="restrict", domain="[('company_id', '=', company_id)]"
+    )
+    region_level = fields.Selection(REGION_LEVEL_SELECTION)
+    rate = fields.Float("Rate (%)", digits=(16, 4))
+    amount = fields.Monetary("Fixed amount")
+
+    _sql_constraints = [
+        (
+            "rank_or_region",
+            "CHECK((rank_id IS NULL) != (region_level IS NULL))",
+            "A tier is either a rank's or a region level's.",
+        ),
+        ("rank_unique", "UNIQUE(rule_id, rank_id)", "A rank appears once per rule."),
+        (
+            "region_unique",
+            "UNIQUE(rule_id, region_level)",
+            "A region level appears once per rule.",
+        ),
+    ]
+
+    @api.constrains("rate", "amount")
+    def _check_values(self):
+        for tier in self:
+            if (tier.rate or 0) < 0 or (tier.amount or 0) < 0:
+                raise ValidationError(_("Rates and amounts cannot be negative."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        tiers = super().create(vals_list)
+        tiers.rule_id.plan_id._check_editable()
+        tiers.rule_id._check_rule()
+        self.env.registry.clear_cache()
+        return tiers
+
+    def write(self, vals):
+        self.rule_id.plan_id._check_editable()
+        res = super().write(vals)
+        self.rule_id._check_rule()
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        self.rule_id.plan_id._check_editable()
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
