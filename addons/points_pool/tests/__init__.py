@@ -1,5 +1,6 @@
 from . import (
     test_api,
+    test_commission,
     test_concurrency,
     test_core_commission,
     test_core_pool,

@@ -122,6 +122,8 @@ class PointsPoolCommon(AccountTestInvoicingCommon):
     def assertPoolReconciles(self):
         """Fund, supply, wallets: pool row = ledger = lots = GL (SPEC 2 and 5)."""
         self.pool._settle_due()  # journalize pending lines of recent payments
+        # and the commissions accrued by them (the posting job)
+        self.env["points.commission.line"]._post_unposted(self.pool)
         problems = [row for row in self.pool._check_rows() if not row["ok"]]
         self.assertFalse(problems, f"pool does not reconcile: {problems}")
         self.assertAlmostEqual(

@@ -1,9 +1,10 @@
 import threading
 import uuid
+from datetime import timedelta
 from fractions import Fraction
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import BaseCase, get_db_name, tagged
@@ -12,13 +13,12 @@ from odoo.tools import mute_logger
 from ..core.pool import Lot, MemoryLotStore, PoolEngine, PoolParams, PoolState
 
 
-@tagged("post_install", "-at_install")
-class TestPoolConcurrency(BaseCase):
+class ConcurrencyCase(BaseCase):
     """Two real cursors on one pool give exactly what the same events give in series.
 
-    The fixtures are committed in a company of their own (a test database is
-    thrown away after the run); each thread works in its own transaction and
-    commits, so the pool row lock is what keeps them apart.
+    The fixtures are committed in a company of their own per class (a test
+    database is thrown away after the run); each thread works in its own
+    transaction and commits, so the pool row lock is what keeps them apart.
     """
 
     @classmethod
@@ -65,7 +65,7 @@ class TestPoolConcurrency(BaseCase):
         # one order in series first, so the journals have a previous entry and
         # concurrent postings take Odoo's retried sequence lock
         with cls.registry.cursor() as cr:
-            TestPoolConcurrency._buy_and_settle(cls, cls.warm)(cls._env(cls, cr))
+            cls._buy_and_settle(cls, cls.warm)(cls._env(cls, cr))
 
     def _env(self, cr):
         return api.Environment(
@@ -153,6 +153,9 @@ class TestPoolConcurrency(BaseCase):
                 "points": {m.partner_id.id: m.points_held for m in members},
             }
 
+
+@tagged("post_install", "-at_install")
+class TestPoolConcurrency(ConcurrencyCase):
     def test_concurrent_orders_then_sell_and_inject(self):
         partner_a, partner_b = self.ids["partners"]
         # 1. two orders paid and settled at the same time: 210 + 147 points either way
@@ -266,3 +269,74 @@ class TestPoolConcurrency(BaseCase):
             else:
                 engine.inject(50000)
         return (state.fund / 100, state.supply / 10**4, wallet / 100)
+
+
+@tagged("post_install", "-at_install")
+class TestCommissionConcurrency(ConcurrencyCase):
+    def test_concurrent_commission_accrual_credit_and_refunds(self):
+        """A payment accrues commissions (no pool lock) while the availability
+        job credits earlier ones; then two threads reverse the same refund of
+        the same lot. Nothing is lost and the refund is reversed once."""
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            partners = env["res.partner"].create(
+                [
+                    {"name": f"Comm {name}", "company_id": self.ids["company"]}
+                    for name in ("Referrer", "Customer")
+                ]
+            )
+            pool = env["points.pool"].browse(self.ids["pool"])
+            referrer, customer = env["points.member"]._get_or_create(pool, partners)
+            customer.action_bind_referrer(referrer.referral_code)
+            plan = env["points.commission.plan"].create(
+                {
+                    "name": "Concurrency plan",
+                    "company_id": self.ids["company"],
+                    "rule_ids": [Command.create({"kind": "direct", "rate": 10.0})],
+                }
+            )
+            plan.action_activate()
+            ids = {"referrer": referrer.id, "plan": plan.id}
+        customer_partner = partners[1].id
+        # a first order, in series: its commission is due when the job runs
+        with self.registry.cursor() as cr:
+            self._buy_and_settle(customer_partner)(self._env(cr))
+        later = fields.Datetime.now() + timedelta(days=30)
+
+        def credit(env):
+            env["points.pool"].browse(self.ids["pool"])._commission_jobs(now=later)
+
+        try:
+            self._run_parallel(self._buy_and_settle(customer_partner), credit)
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                env["points.pool"].browse(self.ids["pool"])._commission_jobs(now=later)
+                lines = env["points.commission.line"].search(
+                    [("plan_id", "=", ids["plan"])]
+                )
+                self.assertEqual(len(lines), 2)
+                self.assertEqual(set(lines.mapped("state")), {"available"})
+                referrer = env["points.member"].browse(ids["referrer"])
+                self.assertEqual(referrer.wallet_balance, 200.0)
+                lot = lines[0].lot_id.id
+
+            def reverse(env):
+                env["points.commission.line"]._reverse_lots(
+                    env["points.lot"].browse(lot), Fraction(1, 2), "refund:concurrent"
+                )
+
+            self._run_parallel(reverse, reverse)
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                reversals = env["points.commission.line"].search(
+                    [("plan_id", "=", ids["plan"]), ("origin_id", "!=", False)]
+                )
+                self.assertEqual(reversals.mapped("amount"), [-50.0])
+                self.assertEqual(
+                    env["points.member"].browse(ids["referrer"]).wallet_balance, 150.0
+                )
+            self.assertFalse(self._state()["problems"])
+        finally:
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                env["points.commission.plan"].browse(ids["plan"]).action_close()
