@@ -1,7 +1,8 @@
 import logging
+from datetime import timedelta
 from fractions import Fraction
 
-from odoo import Command, api, models
+from odoo import Command, api, fields, models
 
 from ..core import money
 from ..core.pool import POINT_DIGITS, POINT_SCALE
@@ -50,7 +51,8 @@ DEMO_POOL_VALS = {
 
 
 class PointsPool(models.Model):
-    _inherit = "points.pool"
+    # the demo loader stays apart from the product code on purpose
+    _inherit = "points.pool"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _load_demo_data(self):
@@ -89,6 +91,7 @@ class PointsPool(models.Model):
             return env.ref(xml_id if "." in xml_id else f"points_pool.{xml_id}")
 
         pool._demo_bind(partner)
+        pool._demo_commissions(partner)
         for xml_id, amount in DEMO_ORDERS:
             pool._demo_buy(partner(xml_id), product, amount)
 
@@ -120,6 +123,25 @@ class PointsPool(models.Model):
         )
         pool._demo_buy(partner(DEMO_PORTAL_ORDER[0]), product, DEMO_PORTAL_ORDER[1])
         env["points.referral.node"]._cron_update_ranks()
+        # an order sold by the store and picked up at the service point
+        pool._demo_buy(
+            partner("res_partner_demo_brian_miller"),
+            product,
+            1000.0,
+            store=partner("res_partner_demo_store_shanghai"),
+            service_point=env["points.service.point"].search(
+                [("company_id", "=", company.id)], limit=1
+            ),
+        )
+        # a director (given by a manager) shares the dividend pool
+        pool._demo_member(
+            partner("res_partner_demo_alice_chen")
+        ).referral_node_id._set_rank(
+            env.ref("points_pool.points_rank_demo_director"), "manager"
+        )
+        # commissions: the hold period is over for the demo, then a distribution
+        pool._commission_jobs(now=fields.Datetime.now() + timedelta(days=30))
+        env.ref("points_pool.points_dividend_pool_demo")._distribute()
         problems = pool._check_rows(only_problems=True)
         if problems:
             _logger.warning(
@@ -137,7 +159,7 @@ class PointsPool(models.Model):
     # ------------------------------------------------------------------
     # helpers of the demo loader
     # ------------------------------------------------------------------
-    def _demo_buy(self, partner, product, amount):
+    def _demo_buy(self, partner, product, amount, store=None, service_point=None):
         """Confirm, invoice, pay (payment register) and settle one order."""
         self.ensure_one()
         env = self.env
@@ -145,6 +167,8 @@ class PointsPool(models.Model):
             {
                 "partner_id": partner.id,
                 "company_id": self.company_id.id,
+                "points_store_id": store.id if store else False,
+                "points_service_point_id": service_point.id if service_point else False,
                 "order_line": [
                     Command.create(
                         {
@@ -158,6 +182,8 @@ class PointsPool(models.Model):
             }
         )
         order.action_confirm()
+        if service_point:
+            order.action_points_verify_pickup()
         invoice = order._create_invoices()
         invoice.action_post()
         env["account.payment.register"].with_context(
@@ -183,6 +209,107 @@ class PointsPool(models.Model):
                 else self._demo_member(referrer).referral_code
             )
             Node._bind_partner_by_code(partner(xml_id), code, how, self.company_id)
+
+    def _demo_commissions(self, partner):
+        """Agents, a service point and two plans: the default two-level plan
+        (active) and the seeds' 1000-package split (draft, depth 3 acknowledged)."""
+        self.ensure_one()
+        env = self.env
+        member = self._demo_member
+        env.ref("points_pool.points_region_demo_shanghai").agent_id = member(
+            partner("res_partner_demo_wang_fang")
+        )
+        env.ref("points_pool.points_region_demo_huangpu").agent_id = member(
+            partner("res_partner_demo_li_na")
+        )
+        env["points.service.point"].create(
+            {
+                "name": "人民广场服务点 (People's Square pickup)",
+                "company_id": self.company_id.id,
+                "member_id": member(partner("res_partner_demo_li_na")).id,
+                "region_id": env.ref("points_pool.points_region_demo_huangpu").id,
+            }
+        )
+        store = partner("res_partner_demo_store_shanghai")
+        store.points_store_recruiter_id = member(partner("res_partner_demo_alice_chen"))
+        dividend = env.ref("points_pool.points_dividend_pool_demo")
+        Plan = env["points.commission.plan"].with_company(self.company_id)
+        plan = Plan.create(
+            {
+                "name": "二级分销 (Two-level plan)",
+                "company_id": self.company_id.id,
+                "rule_ids": [
+                    Command.create({"name": "直推", "kind": "direct", "rate": 5.0}),
+                    Command.create({"name": "间推", "kind": "indirect", "rate": 2.0}),
+                    Command.create(
+                        {
+                            "name": "区域",
+                            "kind": "regional",
+                            "value_type": "fixed",
+                            "tier_ids": [
+                                Command.create(
+                                    {"region_level": "district", "amount": 3}
+                                ),
+                                Command.create(
+                                    {"region_level": "province", "amount": 8}
+                                ),
+                            ],
+                        }
+                    ),
+                    Command.create({"name": "招商", "kind": "merchant", "rate": 0.5}),
+                    Command.create(
+                        {
+                            "name": "分红池",
+                            "kind": "dividend",
+                            "rate": 4.0,
+                            "dividend_pool_id": dividend.id,
+                        }
+                    ),
+                ],
+            }
+        )
+        plan._activate()
+        seeds = Plan.create(
+            {"name": "种子方案 (Seeds' 1000 package)", "company_id": self.company_id.id}
+        )
+        seeds._acknowledge_depth()
+        ranks = {
+            level: env.ref(f"points_pool.points_rank_demo_{name}")
+            for level, name in ((2, "partner"), (3, "cofounder"), (4, "director"))
+        }
+        seeds.write(
+            {
+                "rule_ids": [
+                    Command.create({"name": "直推", "kind": "direct", "rate": 10.0}),
+                    Command.create(
+                        {
+                            "name": "级差",
+                            "kind": "rank_differential",
+                            "value_type": "fixed",
+                            "levels": 3,
+                            "tier_ids": [
+                                Command.create(
+                                    {"rank_id": ranks[level].id, "amount": amount}
+                                )
+                                for level, amount in ((2, 10), (3, 20), (4, 30))
+                            ],
+                        }
+                    ),
+                    Command.create(
+                        {"name": "平级", "kind": "peer", "rate": 10.0, "levels": 2}
+                    ),
+                    Command.create(
+                        {
+                            "name": "服务点",
+                            "kind": "service_point",
+                            "value_type": "fixed",
+                            "amount": 20,
+                        }
+                    ),
+                ]
+            }
+        )
+        return plan
 
     def _demo_member(self, partner):
         self.ensure_one()
