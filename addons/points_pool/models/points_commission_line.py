@@ -535,21 +535,28 @@ class PointsCommissionLine(models.Model):
         )
         wallet_line = {line.member_id.id: line for line in ledger}
         now = now or fields.Datetime.now()
-        for member_id, group in lines.grouped("member_id").items():
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE points_commission_line SET state = 'available', date_available = %s, "
-                    "available_move_id = %s, wallet_line_id = %s, "
-                    "accrual_move_id = COALESCE(accrual_move_id, %s) WHERE id IN %s",
-                    now,
-                    move.id or None,
-                    wallet_line[member_id.id].id
-                    if member_id.id in wallet_line
-                    else None,
-                    move.id or None,
-                    tuple(group.ids),
-                )
+        # one statement for the whole batch: each line gets its member's ledger line
+        self.env.cr.execute(
+            SQL(
+                "UPDATE points_commission_line AS l SET state = 'available', "
+                "date_available = %s, available_move_id = %s, wallet_line_id = v.wl, "
+                "accrual_move_id = COALESCE(l.accrual_move_id, %s) "
+                "FROM (VALUES %s) AS v(id, wl) WHERE l.id = v.id",
+                now,
+                move.id or None,
+                move.id or None,
+                SQL(", ").join(
+                    SQL(
+                        "(%s, %s::int)",
+                        line.id,
+                        wallet_line[line.member_id.id].id
+                        if line.member_id.id in wallet_line
+                        else None,
+                    )
+                    for line in lines
+                ),
             )
+        )
         self.env["points.member"]._apply_ledger(ledger)
         self.env.invalidate_all()
         return ledger

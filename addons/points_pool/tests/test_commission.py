@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
 
 from .common import PointsPoolCommon
 
@@ -544,6 +544,74 @@ class TestCommissionGuards(CommissionCommon):
                 for f in ("recruit_count", "min_recruits")
             )
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCommissionAccess(CommissionCommon):
+    """Portal users see their own lines; nobody writes the ledger; managers
+    configure; another company sees nothing."""
+
+    def test_access_rights_and_record_rules(self):
+        referrer, other, customer = self._partners("Referrer", "Other", "Customer")
+        self._members(referrer | other | customer)
+        self._chain(referrer, customer)
+        self._plan([{"kind": "direct", "rate": 10.0}])
+        order, _invoice = self._buy(customer)
+        self._buy(other)
+        line = order.points_commission_line_ids
+        self.assertEqual(line.amount, 100.0)
+        portal = new_test_user(
+            self.env,
+            login="commission_portal",
+            groups="base.group_portal",
+            partner_id=referrer.id,
+            company_id=self.env.company.id,
+            company_ids=[Command.set(self.env.company.ids)],
+        )
+        other_portal = new_test_user(
+            self.env,
+            login="commission_portal_other",
+            groups="base.group_portal",
+            partner_id=other.id,
+            company_id=self.env.company.id,
+            company_ids=[Command.set(self.env.company.ids)],
+        )
+        Line = self.env["points.commission.line"]
+        self.assertEqual(Line.with_user(portal).search([]), line)
+        self.assertFalse(Line.with_user(other_portal).search([]))
+        self.assertEqual(
+            self._member(referrer).with_user(portal).get_position()["commissions"],
+            100.0,
+        )
+        clerk = new_test_user(
+            self.env,
+            login="commission_clerk",
+            groups="points_pool.points_pool_group_user",
+            company_id=self.env.company.id,
+            company_ids=[Command.set(self.env.company.ids)],
+        )
+        with self.assertRaises(AccessError):
+            line.with_user(clerk).write({"state": "available"})
+        with self.assertRaises(AccessError):
+            Line.with_user(clerk).create({"kind": "direct", "amount": 1.0})
+        with self.assertRaises(UserError):
+            line.write({"amount": 1.0})  # not even the superuser edits the ledger
+        draft = self.Plan.create({"name": "Draft"})
+        with self.assertRaises(AccessError):
+            draft.with_user(clerk).write({"name": "Mine"})
+        with self.assertRaisesRegex(UserError, "Only a points pool manager"):
+            draft.with_user(clerk).action_activate()
+        # another company's user sees no line and no plan
+        company_b = self.env["res.company"].create({"name": "Company B"})
+        manager_b = new_test_user(
+            self.env,
+            login="commission_manager_b",
+            groups="points_pool.points_pool_group_manager",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
+        self.assertFalse(Line.with_user(manager_b).search([]))
+        self.assertFalse(self.Plan.with_user(manager_b).search([]))
 
 
 @tagged("post_install", "-at_install")
