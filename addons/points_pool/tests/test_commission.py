@@ -395,6 +395,24 @@ class TestCommissionSeeds(CommissionCommon):
         self.assertEqual(sum(self._lines(order).mapped("amount")), 0.0)
         self.assertEqual(self._gl(self.pool.commission_expense_account_id), 0.0)
 
+    def test_payment_undone_before_settlement_reverses_everything(self):
+        self.pool.return_window_days = 7
+        order = self._order(self.buyer)
+        invoice = self._invoice(order)
+        payment = self._pay(invoice)
+        lot = order.points_lot_ids
+        self.assertEqual(sum(self._lines(order).mapped("amount")), 210.0 - 20.0)
+        payment.action_draft()
+        self.pool._settle_due(now=lot.settle_date)
+        self.assertEqual(lot.state, "cancelled")
+        self.assertEqual(sum(self._lines(order).mapped("amount")), 0.0)
+        self._credit_due()
+        self.assertEqual(self._member(self.partner1).wallet_balance, 0.0)
+        # settling again changes nothing (one reversal per lot and key)
+        count = len(self._lines(order))
+        self.Line._reverse_lots(lot, 1, "unpaid")
+        self.assertEqual(len(self._lines(order)), count)
+
     def test_depth_three_needs_the_acknowledgement_and_four_never(self):
         with self.assertRefused(ValidationError, "3 only after a manager"):
             self._plan(self._seed_rules(), activate=False)
