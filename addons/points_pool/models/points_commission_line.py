@@ -478,8 +478,7 @@ class PointsCommissionLine(models.Model):
         if not lines:
             return self.env["points.pool.move"]
         digits = pool.currency_id.decimal_places
-        state, number = pool._lock_state()
-        number, _absorbed = pool._absorb_pending(state, number)
+        pool._lock_state()
         # re-read under the lock: a concurrent job may have credited them
         self.env.cr.execute(
             SQL(
@@ -502,36 +501,17 @@ class PointsCommissionLine(models.Model):
         by_member = defaultdict(int)
         for line in lines:
             by_member[line.member_id.id] += money.round_minor(line.amount, digits)
-        price = pool.price
-        by_member = {key: value for key, value in by_member.items() if value}
-        ledger = (
-            self.env["points.pool.move"]
-            .sudo()
-            .create(
-                [
-                    {
-                        "number": number + index + 1,
-                        "pool_id": pool.id,
-                        "company_id": pool.company_id.id,
-                        "kind": "commission",
-                        "member_id": member_id,
-                        "wallet": money.to_float(amount, digits),
-                        "price_before": price,
-                        "price_after": price,
-                        "account_move_id": move.id or False,
-                    }
-                    for index, (member_id, amount) in enumerate(
-                        sorted(by_member.items())
-                    )
-                ]
-            )
-        )
-        self.env.cr.execute(
-            SQL(
-                "UPDATE points_pool SET ledger_number = %s WHERE id = %s",
-                number + len(ledger),
-                pool.id,
-            )
+        ledger = pool._append_ledger(
+            [
+                {
+                    "kind": "commission",
+                    "member_id": member_id,
+                    "wallet": money.to_float(amount, digits),
+                    "account_move_id": move.id or False,
+                }
+                for member_id, amount in sorted(by_member.items())
+                if amount
+            ]
         )
         wallet_line = {line.member_id.id: line for line in ledger}
         now = now or fields.Datetime.now()
@@ -557,7 +537,6 @@ class PointsCommissionLine(models.Model):
                 ),
             )
         )
-        self.env["points.member"]._apply_ledger(ledger)
         self.env.invalidate_all()
         return ledger
 

@@ -93,7 +93,6 @@ class PointsCommissionPlan(models.Model):
     )
     date_activated = fields.Datetime(readonly=True, copy=False)
     line_count = fields.Integer(compute="_compute_line_count")
-    warning_ids = fields.Json(compute="_compute_warnings")
     warning_text = fields.Text("Warnings", compute="_compute_warnings")
 
     @api.depends("rule_ids.kind", "rule_ids.levels")
@@ -325,7 +324,7 @@ class PointsCommissionPlan(models.Model):
         """Referral pay of the plan on the reference order, worst case:
         a 20-deep upline, everyone at the highest rank that pays most.
 
-        :return: ``(referral pay, total pay)`` in minor units
+        :return: ``(referral pay, order amount)`` in minor units
         """
         self.ensure_one()
         digits = self.currency_id.decimal_places
@@ -334,7 +333,7 @@ class PointsCommissionPlan(models.Model):
         ranks = sorted(
             {lvl for rule in rules for lvl in rule.rank_amounts} or {0}, reverse=True
         )
-        best = {}
+        best = 0
         # worst case for the differential: the top rank right above the buyer;
         # for the peer bonus: everyone at the same rank
         for rank in ranks:
@@ -343,20 +342,17 @@ class PointsCommissionPlan(models.Model):
                 rules,
                 core.Order(amount=amount, margin=amount, inflow=amount),
                 upline,
-                regions={lvl: 100 + i for i, lvl in enumerate(core.REGION_LEVELS)},
-                service_point=200,
-                store_recruiter=201,
             )
-            referral = sum(
-                line.amount
-                for line in lines
-                if line.kind
-                in (core.DIRECT, core.INDIRECT, core.RANK_DIFFERENTIAL, core.PEER)
+            best = max(
+                best,
+                sum(
+                    line.amount
+                    for line in lines
+                    if line.kind
+                    in (core.DIRECT, core.INDIRECT, core.RANK_DIFFERENTIAL, core.PEER)
+                ),
             )
-            total = sum(line.amount for line in lines)
-            if referral >= best.get("referral", -1):
-                best = {"referral": referral, "total": total}
-        return best.get("referral", 0), best.get("total", 0), amount
+        return best, amount
 
     def _get_warnings(self):
         """Every SPEC 6 warning that applies to this plan (translated text)."""
@@ -382,7 +378,7 @@ class PointsCommissionPlan(models.Model):
                         depth=self.depth,
                     )
                 )
-        referral, _total, amount = self._get_reference_pay()
+        referral, amount = self._get_reference_pay()
         if amount and referral * 10 > amount:
             warnings.append(
                 _(
@@ -491,7 +487,6 @@ class PointsCommissionPlan(models.Model):
                 warnings = plan._get_warnings()
             except core.CommissionError:
                 warnings = []
-            plan.warning_ids = warnings
             plan.warning_text = "\n".join(f"• {w}" for w in warnings) or False
 
 

@@ -598,6 +598,39 @@ class PointsPool(models.Model):
             lines._post_accounting()
         return number + len(rows), lines
 
+    def _append_ledger(self, vals_list):
+        """Append ledger lines of wallet-only events (no engine operation:
+        withdrawals, commissions to the wallet, frozen shares released).
+
+        Under the pool lock: numbers them after the last line (pending lines
+        first), moves the pool's counter and applies them to the members.
+        Posting their entry is the caller's.
+        :return: the lines
+        """
+        self.ensure_one()
+        state, number = self._lock_state()
+        number, _absorbed = self._absorb_pending(state, number)
+        price = self.price
+        for index, vals in enumerate(vals_list):
+            vals.update(
+                number=number + index + 1,
+                pool_id=self.id,
+                company_id=self.company_id.id,
+                price_before=price,
+                price_after=price,
+            )
+        lines = self.env["points.pool.move"].sudo().create(vals_list)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE points_pool SET ledger_number = %s WHERE id = %s",
+                number + len(lines),
+                self.id,
+            )
+        )
+        self.invalidate_recordset(["ledger_number"])
+        self.env["points.member"]._apply_ledger(lines)
+        return lines
+
     def _persist(self, engine, number, source=None, date=None, absorbed=None):
         digits = self.currency_id.decimal_places
         state = engine.state
@@ -884,13 +917,15 @@ class PointsPool(models.Model):
         )
         return -money.fraction_of(self.env.cr.fetchone()[0])
 
-    def _check_rows(self, only_problems=False):
-        """Rows of the reconciliation: label, expected, actual, ok.
+    def _check_tuples(self, scope="all"):
+        """``(label, expected, actual)`` of the pool's reconciliation.
 
         Compares the pool row with its ledger (Σ deltas), with its lots, and with
         the general ledger; checks the ledger numbering has no gap.
         """
         self.ensure_one()
+        if scope not in ("all", "pool"):
+            return []
         self.env.flush_all()
         cr = self.env.cr
         cr.execute(
@@ -986,8 +1021,17 @@ class PointsPool(models.Model):
             (_("Ledger lines not yet journalized"), Fraction(0), Fraction(unposted)),
             (_("Fund ≥ 0"), Fraction(min(fund, 0)), Fraction(0)),
         ]
+        return rows
+
+    def _check_rows(self, only_problems=False, scope="all"):
+        """Rows of the reconciliation: label, expected, actual, ok.
+
+        ``scope`` ``"all"``: the pool and every check added by other parts
+        (commissions); otherwise only those of that part.
+        """
+        self.ensure_one()
         result = []
-        for label, expected, actual in rows:
+        for label, expected, actual in self._check_tuples(scope):
             ok = expected == actual
             if only_problems and ok:
                 continue

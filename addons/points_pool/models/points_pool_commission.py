@@ -278,17 +278,8 @@ class PointsPool(models.Model):
             ),
         ]
 
-    def _check_rows(self, only_problems=False, scope="all"):
-        rows = [] if scope == "commission" else super()._check_rows()
-        for label, expected, actual in self._commission_check_rows():
-            rows.append(
-                {
-                    "label": label,
-                    "expected": float(expected),
-                    "actual": float(actual),
-                    "ok": expected == actual,
-                }
-            )
-        if only_problems:
-            rows = [row for row in rows if not row["ok"]]
+    def _check_tuples(self, scope="all"):
+        rows = super()._check_tuples(scope)
+        if scope in ("all", "commission"):
+            rows += self._commission_check_rows()
         return rows

@@ -169,39 +169,21 @@ class PointsWithdrawal(models.Model):
         cash = floor(paid * share + Fraction(1, 2))  # half up, in minor units
         cash = min(cash, paid)
         credit = paid - cash
-        state, number = pool._lock_state()
-        number, _absorbed = pool._absorb_pending(state, number)
-        line = (
-            self.env["points.pool.move"]
-            .sudo()
-            .create(
+        line = pool._append_ledger(
+            [
                 {
-                    "number": number + 1,
-                    "pool_id": pool.id,
-                    "company_id": pool.company_id.id,
                     "kind": "withdrawal",
                     "member_id": member.id,
                     "withdrawal_id": self.id,
                     "wallet": -money.to_float(amount, digits),
                     "credit": money.to_float(credit, digits),
                     "frozen": money.to_float(frozen, digits),
-                    "price_before": pool.price,
-                    "price_after": pool.price,
                     "res_model": self._name,
                     "res_id": self.id,
                     "idempotency_key": f"withdrawal:{self.id}",
                 }
-            )
+            ]
         )
-        self.env.cr.execute(
-            SQL(
-                "UPDATE points_pool SET ledger_number = %s WHERE id = %s",
-                number + 1,
-                pool.id,
-            )
-        )
-        pool.invalidate_recordset(["ledger_number"])
-        self.env["points.member"]._apply_ledger(line)
         line._post_accounting()
         payment = self.env["account.payment"]
         if cash:
@@ -266,8 +248,7 @@ class PointsWithdrawal(models.Model):
         if not withdrawals:
             return self
         digits = pool.currency_id.decimal_places
-        state, number = pool._lock_state()
-        number, _absorbed = pool._absorb_pending(state, number)
+        pool._lock_state()
         self.env.cr.execute(
             SQL(
                 "SELECT id FROM points_withdrawal WHERE id IN %s AND frozen_state = 'frozen' "
@@ -282,34 +263,19 @@ class PointsWithdrawal(models.Model):
             by_member.setdefault(withdrawal.member_id, self.browse())
             by_member[withdrawal.member_id] |= withdrawal
         vals_list = []
-        for index, (member, group) in enumerate(
-            sorted(by_member.items(), key=lambda item: item[0].id)
-        ):
+        for member, group in sorted(by_member.items(), key=lambda item: item[0].id):
             amount = sum(money.round_minor(w.frozen_amount, digits) for w in group)
             vals_list.append(
                 {
-                    "number": number + index + 1,
-                    "pool_id": pool.id,
-                    "company_id": pool.company_id.id,
                     "kind": "unfreeze",
                     "member_id": member.id,
                     "wallet": money.to_float(amount, digits),
                     "frozen": -money.to_float(amount, digits),
-                    "price_before": pool.price,
-                    "price_after": pool.price,
                     "res_model": self._name,
                     "res_id": group[:1].id,
                 }
             )
-        lines = self.env["points.pool.move"].sudo().create(vals_list)
-        self.env.cr.execute(
-            SQL(
-                "UPDATE points_pool SET ledger_number = %s WHERE id = %s",
-                number + len(lines),
-                pool.id,
-            )
-        )
-        self.env["points.member"]._apply_ledger(lines)
+        lines = pool._append_ledger(vals_list)
         lines._post_accounting()
         line_of = {line.member_id: line for line in lines}
         for member, group in by_member.items():
