@@ -42,6 +42,27 @@ def round_minor(value, digits):
     return int(scaled.to_integral_value(rounding="ROUND_HALF_UP"))
 
 
+def parse_amount(value, digits):
+    """Integer minor units of a user-given amount, rounded half up.
+
+    Accepts an int, a finite float, a ``Decimal`` or a numeric string; refuses
+    everything else (``True``, lists, ``"nan"``, ``"1e999"``) with
+    ``ValueError``, so an RPC payload cannot pass a boolean or a nested list
+    off as an amount.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except ArithmeticError as error:
+        raise ValueError(f"not an amount: {value!r}") from error
+    if not number.is_finite() or abs(number) >= Decimal(10) ** 15:
+        raise ValueError(f"not an amount: {value!r}")
+    return int(number.scaleb(digits).to_integral_value(rounding="ROUND_HALF_UP"))
+
+
 def to_decimal(minor, digits):
     """``Decimal`` of an integer count of ``10**-digits`` units."""
     return Decimal(minor).scaleb(-digits)

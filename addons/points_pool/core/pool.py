@@ -155,6 +155,8 @@ class Lot:
     realized: int = 0
     paid: int = 0
     state: str = LOT_PENDING
+    #: share of the *original* order refunded so far (0 to 1, exact)
+    refunded: Fraction = Fraction(0)
 
     def trigger(self, params):
         """Exit trigger price ``t = (C - R) / u`` (exact), None if not open."""
@@ -378,6 +380,9 @@ class PoolEngine:
         params, state = self.params, self.state
         before = self.price()
         gross, payout = sell_quote(units, before, params)
+        if payout <= 0:
+            # a sale that pays nothing would only leave a line with no money in it
+            raise PoolError("zero_payout", points=units)
         remaining, paid, detail = units, 0, []
         touched = []
         for lot in lots:
@@ -505,29 +510,57 @@ class PoolEngine:
         return self.release(lot, ceil(self.params.vesting_rate * lot.minted))
 
     def refund(self, lot, fraction):
-        """Refund or cancellation of ``fraction`` of a lot's order (0 < f <= 1).
+        """Refund or cancellation of ``fraction`` of a lot's *original* order.
 
-        Before settlement the pending inflow is dropped pro rata.  After it the
-        held units are burned pro rata and the fund releases
-        ``min(f * I, floor(burned * p))``; the member owes ``f`` of the net
-        payouts already received (deducted from the wallet, back to the fund).
+        ``fraction`` is a share of the order as paid (a credit note over its
+        invoice), so any sequence of refunds that adds up to the whole order
+        leaves nothing of the lot, and a refund never takes more than what is
+        left (``lot.refunded`` keeps the share refunded so far).  The part of
+        what is left that this refund takes is ``g = f / (1 - refunded)``:
+
+        ==============  =============================================
+        before          pending lot: ``g`` of the pending inflow is
+        settlement      dropped; nothing else
+        after           ``g`` of the held units are burned; the fund
+        settlement      releases ``min(g * I, floor(burned * p))`` (the
+                        price cannot fall); the member owes ``g`` of the
+                        net payouts received, deducted from the wallet.
+                        That debt is the company's (revenue contra),
+                        never the pool's: it does not raise the price.
+        ==============  =============================================
+
+        :return: the ``refund`` or ``pending_cancel`` event
         """
         fraction = to_fraction(fraction)
         if not 0 < fraction <= 1:
             raise PoolError("bad_fraction", fraction=fraction)
-        params, state = self.params, self.state
-        before = self.price()
         if lot.state == LOT_CANCELLED:
             raise PoolError("lot_cancelled", lot=lot.id)
-        dropped_basis = lot.basis - floor((1 - fraction) * lot.basis)
-        dropped_cap = lot.cap - floor((1 - fraction) * lot.cap)
+        left = 1 - lot.refunded
+        if left <= 0:
+            raise PoolError("lot_refunded", lot=lot.id)
+        taken = min(fraction, left)
+        share = taken / left  # of what is left of the lot
+        lot.refunded += taken
+        params, state = self.params, self.state
+        before = self.price()
+
+        def keep(value):
+            """What stays of ``value`` (floored), so the shares add up exactly."""
+            return floor((1 - share) * value)
+
+        # basis and cap shrink by the ceiling (a lower cap favours the pool);
+        # the inflow given back by the floor (the dust stays); at g = 1 both
+        # take everything that is left, so the shares add up to the order
+        dropped_basis = lot.basis - keep(lot.basis)
+        dropped_cap = lot.cap - keep(lot.cap)
+        dropped_inflow = floor(share * lot.inflow)
         if lot.state == LOT_PENDING:
-            dropped = floor(fraction * lot.inflow)
-            state.pending -= dropped
-            lot.inflow -= dropped
+            state.pending -= dropped_inflow
+            lot.inflow -= dropped_inflow
             lot.basis -= dropped_basis
             lot.cap -= dropped_cap
-            if fraction == 1:
+            if lot.refunded == 1:
                 lot.state = LOT_CANCELLED
             self.store.save(lot)
             return self._record(
@@ -535,23 +568,21 @@ class PoolEngine:
                     "pending_cancel",
                     lot.member_id,
                     lot.id,
-                    pending=-dropped,
+                    pending=-dropped_inflow,
                     price_before=before,
                 ),
                 before,
             )
-        burned = min(lot.held, ceil(fraction * lot.held))
-        release = min(
-            floor(fraction * lot.inflow), floor(value_of(burned, before, params))
-        )
-        debt = ceil(fraction * lot.paid)
+        burned = lot.held - keep(lot.held)  # ceiled
+        release = min(dropped_inflow, floor(value_of(burned, before, params)))
+        debt = lot.paid - keep(lot.paid)  # ceiled
         state.supply -= burned
-        state.fund += debt - release
+        state.fund -= release
         lot.held -= burned
         lot.locked = min(lot.locked, lot.held)
         lot.paid -= debt
-        lot.realized -= floor(fraction * lot.realized)
-        lot.inflow -= floor(fraction * lot.inflow)
+        lot.realized -= floor(share * lot.realized)
+        lot.inflow -= dropped_inflow
         lot.basis -= dropped_basis
         lot.cap -= dropped_cap
         if lot.held == 0 and lot.state == LOT_OPEN:
@@ -563,7 +594,7 @@ class PoolEngine:
                 lot.member_id,
                 lot.id,
                 points=-burned,
-                fund=debt - release,
+                fund=-release,
                 wallet=-debt,
                 gross=release,
                 price_before=before,

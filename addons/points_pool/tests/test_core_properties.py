@@ -26,6 +26,8 @@ from odoo.tests import BaseCase, tagged
 
 from ..core.pool import (
     LOT_CANCELLED,
+    LOT_CLOSED,
+    LOT_EXITED,
     LOT_OPEN,
     LOT_PENDING,
     POINT_SCALE,
@@ -222,6 +224,9 @@ class PoolMachine(RuleBasedStateMachine):
         units = data.draw(st.one_of(st.integers(1, free), st.just(free)))
         gross = units * self.money_per_unit()
         payout = floor((1 - self.params.retention) * gross)
+        if payout == 0:
+            self.assert_refused("zero_payout", self.engine.sell, member, lots, units)
+            return
         event = self.engine.sell(member, lots, units)
         # one request, one price: not a sum of per-lot floors
         assert (event.kind, event.wallet, event.fund, event.points) == (
@@ -254,16 +259,20 @@ class PoolMachine(RuleBasedStateMachine):
 
     def refundable(self):
         return sorted(
-            (lot for lot in self.lots() if lot.state != LOT_CANCELLED),
+            (
+                lot
+                for lot in self.lots()
+                if lot.state != LOT_CANCELLED and lot.refunded < 1
+            ),
             key=lambda lot: lot.id,
         )
 
-    @precondition(lambda self: self.refundable())
-    @rule(data=st.data(), fraction=refund_fraction_strategy)
-    def refund(self, data, fraction):
-        lot = data.draw(st.sampled_from(self.refundable()))
+    def expect_refund(self, lot, fraction):
+        """Apply a refund of ``fraction`` of the original order and check it."""
+        left = 1 - lot.refunded
+        share = min(fraction, left) / left
         if lot.state == LOT_PENDING:
-            dropped = floor(fraction * lot.inflow)
+            dropped = floor(share * lot.inflow)
             event = self.engine.refund(lot, fraction)
             assert (event.kind, event.pending, event.fund, event.points) == (
                 "pending_cancel",
@@ -271,27 +280,56 @@ class PoolMachine(RuleBasedStateMachine):
                 0,
                 0,
             )
-            assert lot.state == (LOT_CANCELLED if fraction == 1 else LOT_PENDING)
-            return
-        burned = min(lot.held, ceil(fraction * lot.held))
-        release = min(
-            floor(fraction * lot.inflow), floor(burned * self.money_per_unit())
-        )
-        debt = ceil(fraction * lot.paid)
+            assert lot.state == (LOT_CANCELLED if lot.refunded == 1 else LOT_PENDING)
+            return event
+        burned = lot.held - floor((1 - share) * lot.held)
+        release = min(floor(share * lot.inflow), floor(burned * self.money_per_unit()))
+        debt = lot.paid - floor((1 - share) * lot.paid)
         event = self.engine.refund(lot, fraction)
         assert event.detail == [{"burned": burned, "release": release, "debt": debt}]
-        assert (event.points, event.fund, event.wallet) == (
-            -burned,
-            debt - release,
-            -debt,
-        )
+        # the debt is the company's: it never enters the fund (SPEC 2)
+        assert (event.points, event.fund, event.wallet) == (-burned, -release, -debt)
         self.releases += release
         self.debts += debt
+        return event
+
+    @precondition(lambda self: self.refundable())
+    @rule(data=st.data(), fraction=refund_fraction_strategy)
+    def refund(self, data, fraction):
+        self.expect_refund(data.draw(st.sampled_from(self.refundable())), fraction)
+
+    @precondition(lambda self: [lot for lot in self.refundable() if not lot.refunded])
+    @rule(data=st.data(), parts=st.lists(st.integers(1, 9), min_size=1, max_size=4))
+    def refund_in_parts(self, data, parts):
+        """Credit notes that add up to the whole order leave nothing of the lot."""
+        lot = data.draw(
+            st.sampled_from([lot for lot in self.refundable() if not lot.refunded])
+        )
+        total = sum(parts)
+        for part in parts:
+            self.expect_refund(lot, Fraction(part, total))
+        assert lot.refunded == 1
+        assert (lot.held, lot.locked, lot.inflow, lot.basis, lot.cap) == (0, 0, 0, 0, 0)
+        assert lot.paid == 0, "every payout of a refunded order is owed back"
+        assert lot.state in (LOT_CANCELLED, LOT_CLOSED, LOT_EXITED), lot.state
+        self.assert_refused(
+            "lot_cancelled" if lot.state == LOT_CANCELLED else "lot_refunded",
+            self.engine.refund,
+            lot,
+            Fraction(1, 2),
+        )
 
     @rule(
         data=st.data(),
         kind=st.sampled_from(
-            ["sell", "sell_zero", "inject", "refund_cancelled", "mint_settled"]
+            [
+                "sell",
+                "sell_zero",
+                "sell_dust",
+                "inject",
+                "refund_cancelled",
+                "mint_settled",
+            ]
         ),
     )
     def refused(self, data, kind):
@@ -326,6 +364,12 @@ class PoolMachine(RuleBasedStateMachine):
         elif kind == "refund_cancelled" and cancelled:
             lot = data.draw(st.sampled_from(cancelled))
             self.assert_refused("lot_cancelled", engine.refund, lot, Fraction(1))
+        elif kind == "sell_dust" and lots and self.free_of(member):
+            # one unit at a low price may pay nothing: refused, never a zero line
+            units = 1
+            gross = units * self.money_per_unit()
+            if floor((1 - self.params.retention) * gross) == 0:
+                self.assert_refused("zero_payout", engine.sell, member, lots, units)
         elif kind == "mint_settled" and settled:
             self.assert_refused(
                 "lot_not_pending", engine.mint, data.draw(st.sampled_from(settled))
@@ -384,9 +428,8 @@ class PoolMachine(RuleBasedStateMachine):
     def check_conservation(self):
         state, events = self.engine.state, self.engine.events
         payouts = self.sell_payouts + self.exit_payouts
-        expected = (
-            self.minted_inflow + self.injected - payouts - self.releases + self.debts
-        )
+        # SPEC 2, as written: P + Z = inflows + injections - payouts - releases
+        expected = self.minted_inflow + self.injected - payouts - self.releases
         assert state.fund + state.reserve == expected
         assert sum(e.fund + e.reserve for e in events) == expected
         assert sum(e.fund for e in events) == state.fund
