@@ -19,7 +19,9 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 #: ledger lines per portal page
 LEDGER_STEP = 20
-#: session key of the one-time token of the last sell confirmation shown
+#: session key of the last sell confirmation shown: its one-time token, bound
+#: to the member and to the exact points quoted (``{"token", "member_id",
+#: "points"}``)
 SELL_TOKEN_KEY = "points_pool_sell_token"
 #: plain decimal numbers only (no exponent, no "nan"): bounded work to parse
 _NUMBER_RE = re.compile(r"^[+-]?(\d{1,15}(\.\d{0,12})?|\.\d{1,12})$")
@@ -259,11 +261,35 @@ class PointsPortal(CustomerPortal):
                 member, points=points or "", error=self._points_error(error)
             )
         token = secrets.token_urlsafe(16)
-        request.session[SELL_TOKEN_KEY] = token
+        request.session[SELL_TOKEN_KEY] = {
+            "token": token,
+            "member_id": member.id,
+            "points": text,
+        }
         values = self._points_values(
             member, "points_sell", quote=quote, points=text, sell_token=token
         )
         return request.render("points_pool.portal_points_sell_confirm", values)
+
+    def _points_sell_token_matches(self, expected, sell_token, member, points):
+        """Whether ``sell_token`` confirms the quote of ``points`` for ``member``.
+
+        :param expected: what the quote stored in the session (popped)
+        """
+        if not (
+            isinstance(expected, dict)
+            and isinstance(expected.get("token"), str)
+            and isinstance(sell_token, str)
+            and secrets.compare_digest(expected["token"].encode(), sell_token.encode())
+        ):
+            return False
+        if expected.get("member_id") != member.id:
+            return False
+        try:
+            posted = self._points_read_points(points)
+        except UserError:
+            return False
+        return posted == expected.get("points")
 
     @http.route(
         "/my/points/<int:member_id>/sell/do",
@@ -274,11 +300,11 @@ class PointsPortal(CustomerPortal):
     )
     def points_sell_do(self, member_id, points=None, sell_token=None, **kwargs):
         member = self._points_get_member(member_id)
+        # spent by any attempt, valid or not: a token confirms one quote once
         expected = request.session.pop(SELL_TOKEN_KEY, None)
-        if not (
-            expected and sell_token and secrets.compare_digest(expected, sell_token)
-        ):
-            # a second click or an old page: never sell twice
+        if not self._points_sell_token_matches(expected, sell_token, member, points):
+            # a second click, an old page, or other points than quoted: never
+            # sell what was not confirmed, never sell twice
             return self._points_render_sell(
                 member,
                 points=points or "",
@@ -288,16 +314,17 @@ class PointsPortal(CustomerPortal):
                 ),
             )
         try:
-            text = self._points_read_points(points)
             with request.env.cr.savepoint():
-                lines = member._sell(text)
+                # the points of the quote the token confirms (== the posted ones);
+                # a pool event of its own (README "Concurrency"): the result is
+                # data, and the redirected page reads the committed sale
+                result = member.action_sell(expected["points"])
         except (UserError, ValidationError) as error:
             request.env.invalidate_all()
             return self._points_render_sell(
                 member, points=points or "", error=self._points_error(error)
             )
-        sell_line = lines.filtered(lambda line: line.kind == "sell")[:1]
-        return request.redirect(f"/my/points/{member.id}?sold={sell_line.id}")
+        return request.redirect(f"/my/points/{member.id}?sold={result['ledger_id']}")
 
     # ------------------------------------------------------------------
     # wallet and withdrawals

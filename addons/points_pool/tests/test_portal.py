@@ -410,15 +410,91 @@ class TestPointsPortal(PointsPortalCommon):
             self.assertEqual(response.status_code, 200, points)
             self.assertIsNone(token, points)
             self.assertIn(message, self._text(self._doc(response), "o_points_error"))
-        # posting the sale directly with a valid token but bad points
-        for points, message in (("-5", "positive"), ("1000", "only"), ("x", "number")):
+        # a valid token of a quote for 1 point does not sell other points
+        for points in ("-5", "1000", "x", ""):
             _response, token = self._quote(member, "1")
             response = self._post(
                 f"/my/points/{member.id}/sell/do",
                 {"points": points, "sell_token": token},
             )
-            self.assertIn(message, self._text(self._doc(response), "o_points_error"))
+            self.assertIn(
+                "already used", self._text(self._doc(response), "o_points_error")
+            )
         self.assertEqual(self._state(member), before)
+
+    def test_sell_token_is_bound_to_the_quoted_points(self):
+        """A quote for 1 point cannot sell 100; the refused token is spent."""
+        self._buy(self.alice)
+        member = self._member(self.alice)
+        before = self._state(member)
+        self._login(ALICE_LOGIN)
+        _response, token = self._quote(member, "1")
+        self.assertTrue(token)
+        response = self._post(
+            f"/my/points/{member.id}/sell/do", {"points": "100", "sell_token": token}
+        )
+        self.assertEqual(self._state(member), before, "the forged sale sold points")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("already used", self._text(self._doc(response), "o_points_error"))
+        # the token was used up by the refused attempt: not even 1 point now
+        response = self._post(
+            f"/my/points/{member.id}/sell/do", {"points": "1", "sell_token": token}
+        )
+        self.assertIn("already used", self._text(self._doc(response), "o_points_error"))
+        self.assertEqual(self._state(member), before)
+        # a newer quote replaces the older one: its token cannot sell the new points
+        _response, old_token = self._quote(member, "1")
+        _response, new_token = self._quote(member, "2")
+        response = self._post(
+            f"/my/points/{member.id}/sell/do", {"points": "2", "sell_token": old_token}
+        )
+        self.assertIn("already used", self._text(self._doc(response), "o_points_error"))
+        self.assertEqual(self._state(member), before)
+        # the quoted points with their own token sell, once
+        _response, token = self._quote(member, "2")
+        response = self._post(
+            f"/my/points/{member.id}/sell/do", {"points": "2", "sell_token": token}
+        )
+        self.assertEqual(response.status_code, 303)
+        self.env.invalidate_all()
+        self.assertEqual(member.points_held, 208.0)
+        # a quote that no longer holds is still refused by the sale itself
+        _response, token = self._quote(member, "200")
+        self.assertTrue(token)
+        member._sell(20)
+        held = self._state(member)
+        response = self._post(
+            f"/my/points/{member.id}/sell/do", {"points": "200", "sell_token": token}
+        )
+        self.assertIn("only", self._text(self._doc(response), "o_points_error"))
+        self.assertEqual(self._state(member), held)
+
+    def test_sell_token_is_bound_to_the_member(self):
+        """A token of Alice's quote, carried into Bob's session, sells nothing."""
+        self._buy(self.alice)
+        self._buy(self.bob)
+        alice_member, bob_member = self._member(self.alice), self._member(self.bob)
+        bob_before = self._state(bob_member)
+        self._login(ALICE_LOGIN)
+        _response, token = self._quote(alice_member, "1")
+        self.assertTrue(token)
+        store = http.root.session_store
+        carried = {
+            key: value
+            for key, value in store.get(self.session.sid).items()
+            if key.startswith("points_pool_sell")
+        }
+        self.assertTrue(carried, "the quote keeps its token in the session")
+        self._login(BOB_LOGIN)
+        session = store.get(self.session.sid)
+        session.update(carried)
+        store.save(session)
+        response = self._post(
+            f"/my/points/{bob_member.id}/sell/do", {"points": "1", "sell_token": token}
+        )
+        self.assertEqual(self._state(bob_member), bob_before, "Alice's token sold")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("already used", self._text(self._doc(response), "o_points_error"))
 
     def test_withdrawal_request_and_cancel(self):
         self._buy(self.alice)

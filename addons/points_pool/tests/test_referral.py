@@ -1,5 +1,7 @@
+import lxml.html
 from psycopg2 import IntegrityError
 
+from odoo import http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -463,12 +465,7 @@ class TestReferralLinks(PointsPoolCommon, HttpCase):
         self.assertEqual(png.content[:8], b"\x89PNG\r\n\x1a\n")
         self.assertEqual(self.url_open("/r/UNKNOWN234/qr.png").status_code, 404)
 
-    def test_logged_in_visitor_is_bound_once(self):
-        alice, bob = (
-            self.env["points.member"]
-            ._get_or_create(self.pool, self.alice | self.bob)
-            .sorted(lambda m: m.partner_id.name)
-        )
+    def _portal_carol(self):
         user = new_test_user(
             self.env,
             "pp_carol",
@@ -479,13 +476,126 @@ class TestReferralLinks(PointsPoolCommon, HttpCase):
             company_ids=[(6, 0, self.env.company.ids)],
         )
         self.authenticate(user.login, "pp_carol_pw")
+        return user
+
+    def _csrf(self):
+        return http.Request.csrf_token(self)
+
+    def _alice_and_bob(self):
+        return (
+            self.env["points.member"]
+            ._get_or_create(self.pool, self.alice | self.bob)
+            .sorted(lambda m: m.partner_id.name)
+        )
+
+    def test_logged_in_visitor_get_asks_and_binds_nothing(self):
+        """A GET (a link, an <img> on another site) only shows the question."""
+        alice, _bob = self._alice_and_bob()
+        self._portal_carol()
+        logs = self.env["points.referral.log"].search_count([])
         response = self.url_open(f"/r/{alice.referral_code}", allow_redirects=False)
-        self.assertTrue(response.headers["Location"].endswith("/my/points"))
+        self.env.invalidate_all()
+        self.assertFalse(self._member(self.carol).referrer_id, "a GET bound Carol")
+        self.assertEqual(self.env["points.referral.log"].search_count([]), logs)
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn("pp_ref", response.headers.get("Set-Cookie", ""))
+        doc = lxml.html.fromstring(response.text)
+        [block] = doc.xpath("//*[contains(@class, 'o_points_referral_join')]")
+        self.assertEqual(
+            block.xpath("string(.//*[contains(@class, 'o_points_join_title')])"),
+            "Join Alice's team?",
+        )
+        [form] = doc.xpath("//form[contains(@class, 'o_points_join_form')]")
+        self.assertEqual(form.get("method"), "post")
+        self.assertEqual(form.get("action"), f"/r/{alice.referral_code}/join")
+        self.assertTrue(form.xpath(".//input[@name='csrf_token']/@value"))
+        self.assertEqual(
+            doc.xpath("//a[contains(@class, 'o_points_join_decline')]/@href"),
+            ["/my/points"],
+        )
+        # the referrer's name only: no code, no other member data, no inline JS
+        self.assertNotIn(alice.referral_code, block.text_content())
+        self.assertFalse(block.xpath(".//script"))
+        self.assertFalse(
+            [name for node in block.iter() for name in node.attrib if name[:2] == "on"]
+        )
+
+    def test_logged_in_visitor_binds_on_post_with_csrf_only(self):
+        alice, bob = self._alice_and_bob()
+        self._portal_carol()
+        url = f"/r/{alice.referral_code}/join"
+        # a forged POST (no or a wrong CSRF token) is refused
+        for data in ({"confirm": "1"}, {"csrf_token": "forged0123o9999999999"}):
+            with mute_logger("odoo.http"):
+                response = self.url_open(url, data=data, allow_redirects=False)
+            self.assertEqual(response.status_code, 400, data)
+            self.env.invalidate_all()
+            self.assertFalse(self._member(self.carol).referrer_id, data)
+        # the confirmation binds, once
+        response = self.url_open(
+            url, data={"csrf_token": self._csrf()}, allow_redirects=False
+        )
+        self.assertEqual(response.status_code, 303)
+        self.env.invalidate_all()
         carol = self._member(self.carol)
         self.assertEqual((carol.referrer_id, carol.bind_source), (self.alice, "link"))
-        self.url_open(f"/r/{bob.referral_code}", allow_redirects=False)
+        self.assertTrue(
+            response.headers["Location"].endswith(f"/my/points/{carol.id}/team?bound=1")
+        )
+        # the next GET of another link asks nothing and changes nothing
+        response = self.url_open(f"/r/{bob.referral_code}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith("/my/points"))
         self.env.invalidate_all()
         self.assertEqual(carol.referrer_id, self.alice)
+
+    def test_store_link_asks_then_binds_to_the_owner(self):
+        store = self.env["res.partner"].create(
+            {
+                "name": "Corner Shop",
+                "is_points_store": True,
+                "points_store_owner_id": self.dave.id,
+            }
+        )
+        self._portal_carol()
+        code = store.points_store_code
+        response = self.url_open(f"/r/{code}", allow_redirects=False)
+        self.assertEqual(response.status_code, 200)
+        doc = lxml.html.fromstring(response.text)
+        self.assertEqual(
+            doc.xpath("string(//*[contains(@class, 'o_points_join_title')])"),
+            "Join Dave's team?",
+        )
+        self.assertFalse(self._member(self.dave), "a GET enrolled the store's owner")
+        self.assertFalse(self._member(self.carol).referrer_id)
+        self.url_open(
+            f"/r/{code}/join", data={"csrf_token": self._csrf()}, allow_redirects=False
+        )
+        self.env.invalidate_all()
+        carol = self._member(self.carol)
+        self.assertEqual((carol.referrer_id, carol.bind_source), (self.dave, "store"))
+
+    def test_bound_member_post_changes_nothing(self):
+        alice, bob = self._alice_and_bob()
+        self._portal_carol()
+        carol = self.env["points.member"]._get_or_create(self.pool, self.carol)
+        carol.action_bind_referrer(bob.referral_code)
+        logs = self.env["points.referral.log"].search_count([])
+        response = self.url_open(f"/r/{alice.referral_code}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303, "a bound member is not asked")
+        response = self.url_open(
+            f"/r/{alice.referral_code}/join",
+            data={"csrf_token": self._csrf()},
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith("/my/points"))
+        self.env.invalidate_all()
+        self.assertEqual((carol.referrer_id, carol.bind_source), (self.bob, "code"))
+        self.assertEqual(self.env["points.referral.log"].search_count([]), logs)
+        # an own code is not asked either
+        response = self.url_open(f"/r/{carol.referral_code}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
 
 
 @tagged("post_install", "-at_install")
@@ -530,7 +640,14 @@ class TestReferralHardening(PointsPoolCommon, HttpCase):
             company_ids=[(6, 0, self.env.company.ids)],
         )
         self.authenticate("pp_staff", "pp_staff_pw")
-        self.url_open(f"/r/{alice.referral_code}", allow_redirects=False)
+        response = self.url_open(f"/r/{alice.referral_code}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertFalse(self._member(clerk.partner_id))
+        self.url_open(
+            f"/r/{alice.referral_code}/join",
+            data={"csrf_token": http.Request.csrf_token(self)},
+            allow_redirects=False,
+        )
         self.assertFalse(self._member(clerk.partner_id))
 
     def test_balances_and_tree_are_not_writable(self):
