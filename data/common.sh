@@ -171,9 +171,20 @@ paths += [p for p in (os.path.join(os.path.dirname(pkg), "addons"), os.path.join
           if os.path.isdir(p)]
 cp = configparser.ConfigParser(interpolation=None)
 cp.read(os.path.join(root, "odoo.conf"))
+# the master password: never a fixed one; PP_MASTER_PASSWORD, else one random per checkout
+secret = os.path.join(os.path.dirname(conf), "master_password")
+master = os.environ.get("PP_MASTER_PASSWORD")
+if not master:
+    if not os.path.exists(secret):
+        import secrets
+        with os.fdopen(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(secrets.token_urlsafe(24))
+    master = open(secret).read().strip()
 cp["options"].update(addons_path=",".join(paths), db_host=host, db_port=port,
-                     data_dir=os.path.join(os.path.dirname(conf), "data"), pg_path=pgbin)
-with open(conf, "w") as f:
+                     data_dir=os.path.join(os.path.dirname(conf), "data"), pg_path=pgbin,
+                     admin_passwd=master)
+with os.fdopen(os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
     cp.write(f)
+os.chmod(conf, 0o600)
 EOF
 }

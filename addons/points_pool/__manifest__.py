@@ -2,7 +2,7 @@
     "name": "Points Pool",
     "summary": "Consumption-appreciation points pool on sale orders, with wallet, "
     "withdrawals and accounting",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales",
     "license": "LGPL-3",
     "author": "points_pool",
@@ -20,6 +20,7 @@
         "report/points_commission_templates.xml",
         "views/points_lot_views.xml",
         "views/points_pool_move_views.xml",
+        "views/points_pool_call_views.xml",
         "views/points_withdrawal_views.xml",
         "views/points_referral_node_views.xml",
         "views/points_member_views.xml",

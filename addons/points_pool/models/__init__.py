@@ -7,6 +7,7 @@ from . import (
     points_lot,
     points_member,
     points_pool,
+    points_pool_call,
     points_pool_commission,
     points_pool_demo,
     points_pool_move,

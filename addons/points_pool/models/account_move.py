@@ -1,18 +1,36 @@
+import logging
 from collections import defaultdict
 from datetime import timedelta
 from fractions import Fraction
 
-from odoo import _, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.modules.registry import Registry
 
 from ..core import money
 from ..core.pool import floor
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     points_lot_ids = fields.One2many("points.lot", "invoice_id", string="Points lots")
+    points_refund_pending = fields.Boolean(
+        "Points refund queued",
+        copy=False,
+        readonly=True,
+        help="This credit note's refund of points waits to be applied to the pool "
+        "(right after posting; the settlement job catches up otherwise).",
+    )
+
+    def init(self):
+        super().init()
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS account_move_points_refund_pending_idx "
+            "ON account_move (company_id, id) WHERE points_refund_pending"
+        )
 
     # ------------------------------------------------------------------
     # the pool's own entries are never edited: corrections are new events
@@ -119,8 +137,9 @@ class AccountMove(models.Model):
                     "member_id": lot.member_id.id,
                     "lot_id": lot.id,
                     "pending": lot.inflow,
-                    "price_before": lot.pool_id.price,
-                    "price_after": lot.pool_id.price,
+                    # priced when numbered (the first pool event after payment)
+                    "price_before": 0.0,
+                    "price_after": 0.0,
                     "res_model": "sale.order",
                     "res_id": lot.sale_order_id.id,
                     "idempotency_key": f"pending:{lot.id}",
@@ -197,24 +216,52 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        posted.filtered(
+        refunds = posted.filtered(
             lambda move: (
                 move.move_type == "out_refund" and move.reversed_entry_id.points_lot_ids
             )
-        )._points_pool_refund()
+        )
+        if refunds:
+            refunds._points_pool_queue_refund()
         return posted
 
-    def _points_pool_refund(self):
-        """Refund the lots of the reversed invoice pro rata to this credit note.
+    def _points_pool_queue_refund(self):
+        """Queue the refund of points of these posted credit notes.
 
-        The fraction is the credit note's untaxed amount over the invoice's.  The
-        idempotency key ``refund:<credit note>:<lot>`` makes a second processing
-        of the same credit note a no-op.
+        The accountant's transaction never takes the pool lock (it would
+        conflict with every pool event that commits meanwhile): it only marks
+        the credit notes; the refund is applied as a pool event of its own
+        right after the commit, exactly once (``refund:<credit note>:<lot>``).
+        """
+        self.write({"points_refund_pending": True})
+        pools = self.reversed_entry_id.points_lot_ids.pool_id
+        dbname, pool_ids = self.env.cr.dbname, tuple(pools.ids)
+
+        def apply_after_commit():
+            try:
+                with Registry(dbname).cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    env["points.pool"]._process_refund_queue_apart(pool_ids)
+            except Exception:  # the settlement job applies it later
+                _logger.exception("points pool: refund queue of %s postponed", dbname)
+
+        self.env.cr.postcommit.add(apply_after_commit)
+
+    def _points_pool_refund(self):
+        """Refund the lots of the reversed invoice pro rata to these credit notes.
+
+        The fraction is the credit note's untaxed amount over the invoice's: a
+        share of the *original* order, so credit notes that add up to the
+        invoice leave nothing of its lots (the core keeps what was refunded).
+        The idempotency key ``refund:<credit note>:<lot>`` makes a second
+        processing of the same credit note a no-op.
         """
         Move = self.env["points.pool.move"].sudo()
         for refund in self:
             invoice = refund.reversed_entry_id
-            if not invoice.amount_untaxed_signed:
+            if refund.points_refund_pending:
+                refund.sudo().write({"points_refund_pending": False})
+            if not invoice.amount_untaxed_signed or refund.state != "posted":
                 continue
             fraction = min(
                 Fraction(1),
@@ -228,20 +275,27 @@ class AccountMove(models.Model):
                     for lot in lots
                     if lot.pool_id == pool
                 }
-                done = set(
-                    Move.search(
-                        [("idempotency_key", "in", list(keys.values()))]
-                    ).mapped("idempotency_key")
-                )
-                todo = [lot for lot, key in keys.items() if key not in done]
-                if not todo or fraction <= 0:
-                    continue
+                todo = []
                 with pool._operation(source=refund) as engine:
+                    # under the lock: a concurrent run may have applied it
+                    done = set(
+                        Move.search(
+                            [("idempotency_key", "in", list(keys.values()))]
+                        ).mapped("idempotency_key")
+                    )
                     firsts = []
-                    for lot in todo:
-                        firsts.append((len(engine.events), keys[lot]))
-                        engine.refund(engine.store.get(lot.id), fraction)
+                    for lot, key in keys.items():
+                        core_lot = engine.store.get(lot.id)
+                        if key in done or fraction <= 0 or core_lot.refunded >= 1:
+                            continue
+                        if core_lot.state == "cancelled":
+                            continue
+                        firsts.append((len(engine.events), key))
+                        engine.refund(core_lot, fraction)
+                        todo.append(lot)
                     engine.idempotency = firsts
+                if not todo:
+                    continue
                 # commissions: the same share, once per (credit note, lot)
                 self.env["points.commission.line"]._reverse_lots(
                     self.env["points.lot"].browse([lot.id for lot in todo]),

@@ -49,6 +49,19 @@ class PointsLot(models.Model):
     realized = fields.Monetary("Realized gross", readonly=True)
     paid = fields.Monetary("Net paid out", readonly=True)
     trigger_price = fields.Float("Exit trigger price", digits=(24, 12), readonly=True)
+    refunded_share = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Share of the original order refunded so far, as an exact ratio.",
+    )
+    refunded_percent = fields.Float(
+        "Refunded (%)",
+        digits=(16, 6),
+        readonly=True,
+        copy=False,
+        help="Share of the original order refunded so far: refunds are shares of the "
+        "order as paid, so credit notes adding up to the whole order leave nothing.",
+    )
     value = fields.Monetary(compute="_compute_value")
     exit_progress = fields.Float("Progress to exit (%)", compute="_compute_value")
 

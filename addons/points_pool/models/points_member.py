@@ -4,6 +4,7 @@ from odoo.tools import SQL
 
 from ..core import money
 from ..core.pool import POINT_DIGITS, floor, sell_quote
+from .points_pool import run_apart
 from .points_referral_node import referral_qr_data_uri
 
 #: direct members listed by name in :meth:`PointsMember.get_referral_info`
@@ -37,6 +38,12 @@ class PointsMember(models.Model):
     points_locked = fields.Float("Locked points", digits="Points", readonly=True)
     wallet_balance = fields.Monetary("Wallet", readonly=True)
     credit_balance = fields.Monetary("Repurchase credit", readonly=True)
+    wallet_reserved = fields.Monetary(
+        "Reserved for withdrawals",
+        readonly=True,
+        help="Requested withdrawals not yet approved, rejected or cancelled: "
+        "reserved when requested, so two requests at once cannot both spend it.",
+    )
     frozen_balance = fields.Monetary(
         "Frozen",
         readonly=True,
@@ -134,18 +141,10 @@ class PointsMember(models.Model):
                 min(100.0, 100.0 * (realized + member.value) / cap) if cap else 0.0
             )
 
-    @api.depends("wallet_balance", "withdrawal_ids.state", "withdrawal_ids.amount")
+    @api.depends("wallet_balance", "wallet_reserved")
     def _compute_wallet_available(self):
-        requested = {
-            member: amount
-            for member, amount in self.env["points.withdrawal"]._read_group(
-                [("member_id", "in", self.ids), ("state", "=", "requested")],
-                ["member_id"],
-                ["amount:sum"],
-            )
-        }
         for member in self:
-            member.wallet_available = member.wallet_balance - requested.get(member, 0.0)
+            member.wallet_available = member.wallet_balance - member.wallet_reserved
 
     def _compute_commission_totals(self):
         rows = self.env["points.commission.line"]._read_group(
@@ -207,6 +206,7 @@ class PointsMember(models.Model):
             "wallet_balance",
             "credit_balance",
             "frozen_balance",
+            "wallet_reserved",
         }
     )
 
@@ -229,6 +229,10 @@ class PointsMember(models.Model):
                     _("A new member starts with no points and empty balances.")
                 )
         members = super().create(vals_list)
+        members._create_referral_nodes()
+        return members
+
+    def _create_referral_nodes(self):
         self.env["points.referral.node"].sudo().create(
             [
                 {
@@ -237,10 +241,9 @@ class PointsMember(models.Model):
                     "pool_id": member.pool_id.id,
                     "company_id": member.company_id.id,
                 }
-                for member in members
+                for member in self
             ]
         )
-        return members
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_booked(self):
@@ -254,25 +257,45 @@ class PointsMember(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _get_or_create(self, pool, partners):
-        """Members of ``partners`` (commercial entities) in ``pool``; created if missing."""
+        """Members of ``partners`` (commercial entities) in ``pool``; created if missing.
+
+        Race-free: the insert is ``ON CONFLICT DO NOTHING``.  When a concurrent
+        transaction enrols the same partner first, PostgreSQL answers the
+        later one with a serialization failure (its snapshot cannot see the
+        new row), which Odoo retries, and the retry finds the member; never a
+        unique-constraint error that would fail the payment.
+        """
         partners = partners.commercial_partner_id
         existing = self.sudo().search(
             [("pool_id", "=", pool.id), ("partner_id", "in", partners.ids)]
         )
         missing = partners - existing.partner_id
-        if missing:
-            # no "created" chatter line: this runs on the payment path
-            existing |= (
-                self.sudo()
-                .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
-                .create(
-                    [
-                        {"pool_id": pool.id, "partner_id": partner.id}
-                        for partner in missing
-                    ]
-                )
+        if not missing:
+            return existing
+        # no "created" chatter line and no ORM create: this runs on the payment path
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO points_member (partner_id, pool_id, company_id, create_uid, "
+                "create_date, write_uid, write_date) "
+                "SELECT p, %s, %s, %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC' "
+                "FROM unnest(%s::int[]) AS p ORDER BY p "
+                "ON CONFLICT (partner_id, pool_id) DO NOTHING RETURNING id",
+                pool.id,
+                pool.company_id.id,
+                self.env.uid,
+                self.env.uid,
+                missing.ids,
             )
-        return existing
+        )
+        created = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        created._create_referral_nodes()
+        if len(created) < len(missing):
+            # enrolled meanwhile by a transaction we can see (READ COMMITTED)
+            created |= self.sudo().search(
+                [("pool_id", "=", pool.id), ("partner_id", "in", missing.ids)]
+            )
+        return existing | created
 
     def _lock(self):
         """Lock the member rows (wallet changes outside pool events)."""
@@ -282,6 +305,48 @@ class PointsMember(models.Model):
                 "SELECT id FROM points_member WHERE id IN %s FOR NO KEY UPDATE",
                 tuple(self.ids),
             )
+        )
+
+    def _reserve_wallet(self, amount):
+        """Reserve ``amount`` (a ``Decimal``) of the wallet for a withdrawal, or
+        raise.  One conditional ``UPDATE``: the check and the reservation are
+        the same statement, so it reads the row as last committed (a
+        concurrent request that committed first makes this transaction retry
+        under REPEATABLE READ, then see it)."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE points_member SET wallet_reserved = COALESCE(wallet_reserved, 0) + %s "
+                "WHERE id = %s AND COALESCE(wallet_balance, 0) - COALESCE(wallet_reserved, 0) "
+                ">= %s RETURNING id",
+                amount,
+                self.id,
+                amount,
+            )
+        )
+        reserved = bool(self.env.cr.fetchone())
+        self.invalidate_recordset(["wallet_reserved", "wallet_available"])
+        return reserved
+
+    def _unreserve_wallet(self, amounts):
+        """Give back reservations: ``{member id: Decimal amount}``, one query."""
+        if not amounts:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE points_member AS m SET wallet_reserved = "
+                "COALESCE(m.wallet_reserved, 0) - v.amount FROM (VALUES %s) AS v(id, amount) "
+                "WHERE m.id = v.id",
+                SQL(", ").join(
+                    SQL("(%s, %s::numeric)", member_id, amount)
+                    for member_id, amount in sorted(amounts.items())
+                ),
+            )
+        )
+        self.env["points.member"].invalidate_model(
+            ["wallet_reserved", "wallet_available"]
         )
 
     @api.model
@@ -351,24 +416,38 @@ class PointsMember(models.Model):
             "price": self.pool_id.get_pool_state()["price"],
         }
 
-    def action_sell(self, points):
+    def action_sell(self, points, idempotency_key=None):
         """Sell ``points`` free points at the current price into the wallet (RPC).
 
         Oldest lots first; the payout is ``floor((1 - r) * points * price)``.
+        A pool event of its own (README "Concurrency").
+        :param idempotency_key: optional; a repeated key returns the first
+            result and books nothing (README "Retries")
         :return: ``{"ledger_id", "points", "gross", "payout", "price_before",
             "price_after", "exits"}`` (exits: lots forced out by the price rise)
         """
-        lines = self._sell(points)
-        line = lines.filtered(lambda ledger: ledger.kind == "sell")
-        return {
-            "ledger_id": line.id,
-            "points": -line.points,
-            "gross": line.gross,
-            "payout": line.wallet,
-            "price_before": line.price_before,
-            "price_after": line.price_after,
-            "exits": len(lines.filtered(lambda ledger: ledger.kind == "exit")),
-        }
+        self.ensure_one()
+        self._check_can_act()
+        return run_apart(self, "_sell_result", points, idempotency_key)
+
+    def _sell_result(self, points, idempotency_key=None):
+        def sell():
+            lines = self._sell(points)
+            line = lines.filtered(lambda ledger: ledger.kind == "sell")
+            return {
+                "ledger_id": line.id,
+                "points": -line.points,
+                "gross": line.gross,
+                "payout": line.wallet,
+                "price_before": line.price_before,
+                "price_after": line.price_after,
+                "exits": len(lines.filtered(lambda ledger: ledger.kind == "exit")),
+            }
+
+        pool = self.pool_id.sudo()
+        return pool._call_once(
+            idempotency_key, "points.member.action_sell", sell, pool._lock_state
+        )
 
     def _sell(self, points):
         """Sell points; :return: every ledger line written (the sell, exits, ...)."""
@@ -424,22 +503,37 @@ class PointsMember(models.Model):
     @api.model
     def _parse_points(self, points):
         try:
-            return money.round_minor(points, POINT_DIGITS)
-        except (ArithmeticError, ValueError, TypeError) as error:
+            return money.parse_amount(points, POINT_DIGITS)
+        except ValueError as error:
             raise UserError(_("The number of points must be a number.")) from error
 
-    def action_request_withdrawal(self, amount):
+    def action_request_withdrawal(self, amount, idempotency_key=None):
         """Request a withdrawal of ``amount`` from the wallet (RPC; a manager approves).
 
+        The amount is reserved on the member at once (``wallet_reserved``), so
+        two requests at the same time cannot both spend the same money.
+        :param idempotency_key: optional; a repeated key returns the first
+            result and books nothing (README "Retries")
         :return: ``{"withdrawal_id", "name", "state", "amount"}``
         """
-        withdrawal = self._request_withdrawal(amount)
-        return {
-            "withdrawal_id": withdrawal.id,
-            "name": withdrawal.name,
-            "state": withdrawal.state,
-            "amount": withdrawal.amount,
-        }
+        self.ensure_one()
+        self._check_can_act()
+
+        def request():
+            withdrawal = self._request_withdrawal(amount)
+            return {
+                "withdrawal_id": withdrawal.id,
+                "name": withdrawal.name,
+                "state": withdrawal.state,
+                "amount": withdrawal.amount,
+            }
+
+        return self.pool_id.sudo()._call_once(
+            idempotency_key,
+            "points.member.action_request_withdrawal",
+            request,
+            self.sudo()._lock,
+        )
 
     def _request_withdrawal(self, amount):
         self.ensure_one()

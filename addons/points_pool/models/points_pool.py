@@ -2,9 +2,13 @@ import json
 import logging
 from contextlib import contextmanager
 from fractions import Fraction
+from functools import partial
 
-from odoo import Command, _, api, fields, models
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
+from odoo import SUPERUSER_ID, Command, _, api, fields, models, sql_db
 from odoo.exceptions import UserError, ValidationError
+from odoo.modules.registry import Registry
 from odoo.tools import SQL
 
 from ..core import money
@@ -107,6 +111,10 @@ def _pool_error_message(env, error):
             "The refunded share must be above 0%% and at most 100%%."
         ),
         "lot_cancelled": env._("This order's points were already cancelled."),
+        "lot_refunded": env._("This order was already refunded in full."),
+        "zero_payout": env._(
+            "Selling %(points)s points pays nothing at the current price: sell more points."
+        ),
         "lot_not_pending": env._("This lot was already settled."),
         "bad_lots": env._("These lots do not all belong to this member."),
     }
@@ -386,7 +394,27 @@ class PointsPool(models.Model):
         pools._setup_accounting()
         return pools
 
+    #: the pool's state: written only by the engine (SQL, under the row lock)
+    _STATE_FIELDS = frozenset(
+        {
+            "fund",
+            "supply",
+            "reserve",
+            "pending",
+            "last_price",
+            "last_price_exact",
+            "ledger_number",
+        }
+    )
+
     def write(self, vals):
+        if self._STATE_FIELDS & set(vals):
+            raise UserError(
+                _(
+                    "Fund, supply, reserve, pending inflow, price and ledger number change "
+                    "only through pool events (sell, injection, settlement, refund)."
+                )
+            )
         guarded = {"initial_price"} & set(vals)
         if guarded and any(pool.ledger_number or pool.supply for pool in self):
             raise UserError(
@@ -520,6 +548,53 @@ class PointsPool(models.Model):
         )
         return state, number or 0
 
+    def _run_apart(self, method, *args, force=False, **kwargs):
+        """Run one of this pool's methods as a pool event (see :func:`run_apart`)."""
+        return run_apart(self, method, *args, force=force, **kwargs)
+
+    def _call_once(self, key, method, func, lock):
+        """Run ``func()`` once per idempotency ``key`` of the current user.
+
+        ``lock()`` takes the row that serializes this kind of call (the pool
+        row for pool events, the member row for withdrawal requests); the key
+        is looked up after it, so a concurrent call with the same key either
+        waits and finds it, or is retried and finds it.  A repeated key returns
+        the first call's result (plain data) and books nothing.
+        """
+        if key in (None, False, ""):
+            return func()
+        if not isinstance(key, str) or len(key) > 200:
+            raise UserError(
+                _("An idempotency key is a text of at most 200 characters.")
+            )
+        lock()
+        Call = self.env["points.pool.call"].sudo()
+        found = Call.search(
+            [("user_id", "=", self.env.uid), ("key", "=", key)], limit=1
+        )
+        if found:
+            if found.method != method:
+                raise UserError(
+                    _(
+                        "The idempotency key %(key)s was already used for another call "
+                        "(%(method)s).",
+                        key=key,
+                        method=found.method,
+                    )
+                )
+            return json.loads(found.result)
+        result = func()
+        Call.create(
+            {
+                "key": key,
+                "method": method,
+                "user_id": self.env.uid,
+                "company_id": self.company_id.id,
+                "result": json.dumps(result),
+            }
+        )
+        return result
+
     @contextmanager
     def _operation(self, source=None, date=None):
         """Run pool events under the row lock and persist everything they did.
@@ -573,12 +648,21 @@ class PointsPool(models.Model):
         digits = self.currency_id.decimal_places
         added = sum(money.to_minor(pending, digits) for _id, pending in rows)
         state.pending += added
+        # the price a line shows is the price when it takes its place in the
+        # ledger (pending changes no price), not the price at payment: so the
+        # prices along the ledger never go down
+        price = self.env["points.pool.move"]._price_label(
+            state.price(self._get_params())
+        )
         cr.execute(
             SQL(
-                "UPDATE points_pool_move AS m SET number = %s + v.n FROM "
+                "UPDATE points_pool_move AS m SET number = %s + v.n, price_before = %s, "
+                "price_after = %s FROM "
                 "(SELECT id, row_number() OVER (ORDER BY id) AS n FROM points_pool_move "
                 " WHERE id IN %s) AS v WHERE m.id = v.id",
                 number,
+                price,
+                price,
                 tuple(row[0] for row in rows),
             )
         )
@@ -595,7 +679,7 @@ class PointsPool(models.Model):
         lines = self.env["points.pool.move"].sudo().browse([row[0] for row in rows])
         lines.invalidate_recordset(["number"])
         if post:
-            lines._post_accounting()
+            self._journalize(lines)
         return number + len(rows), lines
 
     def _append_ledger(self, vals_list):
@@ -610,7 +694,9 @@ class PointsPool(models.Model):
         self.ensure_one()
         state, number = self._lock_state()
         number, _absorbed = self._absorb_pending(state, number)
-        price = self.price
+        price = self.env["points.pool.move"]._price_label(
+            state.price(self._get_params())
+        )
         for index, vals in enumerate(vals_list):
             vals.update(
                 number=number + index + 1,
@@ -657,7 +743,7 @@ class PointsPool(models.Model):
         self.env.invalidate_all()
         absorbed = absorbed or self.env["points.pool.move"]
         if not engine.events:
-            absorbed._post_accounting()
+            self._journalize(absorbed)
             return self.env["points.pool.move"]
         vals_list = [
             self._prepare_ledger_vals(event, number + index + 1, store, source, date)
@@ -667,9 +753,60 @@ class PointsPool(models.Model):
             vals_list[index]["idempotency_key"] = key
         lines = self.env["points.pool.move"].sudo().create(vals_list)
         self.env["points.member"]._apply_ledger(lines)
-        (absorbed | lines)._post_accounting()
+        self._journalize(absorbed | lines)
         self.env.invalidate_all()
         return lines
+
+    def _journalize(self, lines):
+        """Post the one balanced entry of these lines (one pool event).
+
+        Inline, at once.  In an event that runs apart (``run_apart``) the entry
+        is posted right after the event commits, in a transaction of its own:
+        posting an entry is most of an event's work (about 85% of a sale), and
+        the pool row must not wait for it.  Should that step not run (the
+        worker died), the settlement job journalizes what is left
+        (:meth:`_post_unjournalized`).
+        """
+        self.ensure_one()
+        if not lines:
+            return
+        cr = self.env.cr
+        if not self.env.context.get("points_pool_journal_after_commit"):
+            lines._post_accounting()
+            return
+        groups = cr.postcommit.data.setdefault("points_pool.journal", [])
+        if not groups:
+            cr.postcommit.add(partial(_journalize_after_commit, cr.dbname, groups))
+        groups.append((self.id, tuple(lines.ids)))
+
+    def _post_unjournalized(self, line_ids=None):
+        """Journalize ledger lines that have a number and no entry yet (one
+        entry per call), skipping lines another transaction is posting.
+
+        :return: number of lines posted
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM points_pool_move WHERE pool_id = %s AND number > 0 "
+                "AND account_move_id IS NULL AND kind NOT IN ('release', 'commission') "
+                "AND (COALESCE(fund, 0) != 0 OR COALESCE(reserve, 0) != 0 "
+                "     OR COALESCE(pending, 0) != 0 OR COALESCE(credit, 0) != 0 "
+                "     OR COALESCE(frozen, 0) != 0 "
+                "     OR (kind != 'withdrawal' AND COALESCE(wallet, 0) != 0)) %s "
+                "ORDER BY number FOR UPDATE SKIP LOCKED",
+                self.id,
+                SQL("AND id = ANY(%s)", list(line_ids)) if line_ids else SQL(""),
+            )
+        )
+        lines = (
+            self.env["points.pool.move"]
+            .sudo()
+            .browse([row[0] for row in self.env.cr.fetchall()])
+        )
+        lines._post_accounting()
+        return len(lines)
 
     def _prepare_ledger_vals(self, event, number, store, source=None, date=None):
         digits = self.currency_id.decimal_places
@@ -737,27 +874,42 @@ class PointsPool(models.Model):
         """Id of the current company's pool (RPC), created on first use."""
         return self._get_company_pool().id
 
-    def action_inject(self, amount):
+    def action_inject(self, amount, idempotency_key=None):
         """Add ``amount`` (major units) of platform money to the fund (RPC).
 
+        :param idempotency_key: optional; a repeated key returns the first
+            result and books nothing (README "Retries")
         :return: ``{"ledger_ids", "exits", "price"}``
         """
-        lines = self._inject(amount)
-        return {
-            "ledger_ids": lines.ids,
-            "exits": len(lines.filtered(lambda line: line.kind == "exit")),
-            "price": self.get_pool_state()["price"],
-        }
+        self.ensure_one()
+        self._check_can_inject()
+        return self._run_apart("_inject_result", amount, idempotency_key)
+
+    def _inject_result(self, amount, idempotency_key=None):
+        def inject():
+            lines = self._inject(amount)
+            return {
+                "ledger_ids": lines.ids,
+                "exits": len(lines.filtered(lambda line: line.kind == "exit")),
+                "price": self.get_pool_state()["price"],
+            }
+
+        return self._call_once(
+            idempotency_key, "points.pool.action_inject", inject, self._lock_state
+        )
+
+    def _check_can_inject(self):
+        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
+            raise UserError(_("Only a points pool manager can inject money."))
 
     def _inject(self, amount, source=None):
         """Inject money; :return: the ledger lines written (injection, exits, ...)."""
         self.ensure_one()
-        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
-            raise UserError(_("Only a points pool manager can inject money."))
+        self._check_can_inject()
         digits = self.currency_id.decimal_places
         try:
-            minor = money.round_minor(amount, digits)
-        except (ArithmeticError, ValueError) as error:
+            minor = money.parse_amount(amount, digits)
+        except ValueError as error:
             raise UserError(_("The amount must be a number.")) from error
         if minor <= 0:
             raise UserError(_("The amount must be positive."))
@@ -809,52 +961,106 @@ class PointsPool(models.Model):
     # settlement, vesting and reconciliation jobs
     # ------------------------------------------------------------------
     def _settle_due(self, now=None, limit=1000):
-        """Mint every pending lot whose return window closed, in batches.
+        """Refund what credit notes queued, then mint every pending lot whose
+        return window closed, in batches (inline: tests, one-off calls).
 
-        One lock per batch; lots in order of settlement time, then id.
         :return: number of lots minted
         """
         self.ensure_one()
         now = now or fields.Datetime.now()
-        Lot = self.env["points.lot"].sudo()
+        self._process_refund_queue()
         total = 0
         while True:
-            lots = Lot.search(
+            minted, more = self._settle_batch(now, limit)
+            total += minted
+            if not more:
+                return total
+
+    def _settle_batch(self, now, limit=1000):
+        """One settlement batch under one lock: lots in order of settlement
+        time, then id; payments undone inside the window are cancelled.
+
+        :return: ``(lots minted, whether more may be due)``
+        """
+        self.ensure_one()
+        Lot = self.env["points.lot"].sudo()
+        lots = Lot.search(
+            [
+                ("pool_id", "=", self.id),
+                ("state", "=", LOT_PENDING),
+                ("settle_date", "<=", now),
+            ],
+            order="settle_date, id",
+            limit=limit,
+        )
+        if not lots:
+            unnumbered = (
+                self.env["points.pool.move"]
+                .sudo()
+                .search_count([("pool_id", "=", self.id), ("number", "=", 0)], limit=1)
+            )
+            if unnumbered:
+                # nothing due: still journalize the pending lines of recent payments
+                with self._operation(date=now):
+                    pass
+            return 0, False
+        more = len(lots) == limit
+        payable = lots.filtered(lambda lot: lot._is_still_paid())
+        with self._operation(date=now) as engine:
+            engine.store.preload(lots.ids)
+            # read again under the lock: a credit note may have cancelled one
+            pending = {
+                lot.id for lot in lots if engine.store.get(lot.id).state == LOT_PENDING
+            }
+            payable = payable.filtered(lambda lot: lot.id in pending)
+            for lot in (lots - payable).filtered(lambda lot: lot.id in pending):
+                engine.refund(engine.store.get(lot.id), 1)
+            for lot in payable:
+                engine.mint(engine.store.get(lot.id))
+        lots = lots.filtered(lambda lot: lot.id in pending)
+        if lots - payable:
+            # payment undone inside the window: the commissions go too
+            self.env["points.commission.line"]._reverse_lots(
+                lots - payable, 1, "unpaid"
+            )
+        return len(payable), more
+
+    def _process_refund_queue(self, limit=200):
+        """Apply the refunds of the credit notes posted for this pool and not
+        applied yet (``points_refund_pending``), oldest first.
+
+        Posting a credit note only queues its refund (no pool lock inside the
+        accountant's transaction); this applies it right after that commit and,
+        should that fail, on the next settlement run.
+        :return: the credit notes processed
+        """
+        self.ensure_one()
+        refunds = (
+            self.env["account.move"]
+            .sudo()
+            .search(
                 [
-                    ("pool_id", "=", self.id),
-                    ("state", "=", LOT_PENDING),
-                    ("settle_date", "<=", now),
+                    ("points_refund_pending", "=", True),
+                    ("company_id", "=", self.company_id.id),
                 ],
-                order="settle_date, id",
+                order="id",
                 limit=limit,
             )
-            if not lots:
-                break
-            payable = lots.filtered(lambda lot: lot._is_still_paid())
-            with self._operation(date=now) as engine:
-                engine.store.preload(lots.ids)
-                for lot in lots - payable:
-                    engine.refund(engine.store.get(lot.id), 1)
-                for lot in payable:
-                    engine.mint(engine.store.get(lot.id))
-            if lots - payable:
-                # payment undone inside the window: the commissions go too
-                self.env["points.commission.line"]._reverse_lots(
-                    lots - payable, 1, "unpaid"
-                )
-            total += len(payable)
-            if len(lots) < limit:
-                break
-        unnumbered = (
-            self.env["points.pool.move"]
-            .sudo()
-            .search_count([("pool_id", "=", self.id), ("number", "=", 0)], limit=1)
         )
-        if unnumbered:
-            # nothing due: still journalize the pending lines of recent payments
-            with self._operation(date=now):
-                pass
-        return total
+        if refunds:
+            refunds._points_pool_refund()
+        return refunds
+
+    @api.model
+    def _process_refund_queue_apart(self, pool_ids):
+        """After a credit note's commit: apply its refund in an event of its own."""
+        for pool in self.sudo().browse(pool_ids).exists():
+            pool.with_company(pool.company_id)._run_apart(
+                "_process_refund_queue_ids", force=True
+            )
+
+    def _process_refund_queue_ids(self):
+        return self._process_refund_queue().ids
 
     def _release_vesting(self):
         """Daily vesting release of every lot that still has locked units."""
@@ -873,13 +1079,24 @@ class PointsPool(models.Model):
 
     @api.model
     def _cron_settle(self):
+        """Hourly (and right after payment with a return window of 0): each
+        batch is a pool event of its own, committed at once (README
+        "Concurrency"), so a busy pool never makes the job fail."""
+        now = fields.Datetime.now()
         for pool in self.sudo().search([("active", "=", True)]):
-            pool.with_company(pool.company_id)._settle_due()
+            pool = pool.with_company(pool.company_id)
+            pool._run_apart("_process_refund_queue_ids", force=True)
+            while pool._run_apart("_settle_batch", now, force=True)[1]:
+                pass
+            # entries a post-commit step did not get to (a worker killed)
+            pool._run_apart("_post_unjournalized", force=True)
 
     @api.model
     def _cron_release(self):
         for pool in self.sudo().search([("vesting_rate", ">", 0)]):
-            pool.with_company(pool.company_id)._release_vesting()
+            pool.with_company(pool.company_id)._run_apart(
+                "_release_vesting", force=True
+            )
 
     @api.model
     def _cron_check(self):
@@ -966,13 +1183,45 @@ class PointsPool(models.Model):
         m_wallet, m_credit = cr.fetchone()
         cr.execute(
             SQL(
+                # a line that moves no money (a vesting release, an exit or
+                # refund worth 0.00) has nothing to journalize
                 "SELECT COUNT(*) FROM points_pool_move WHERE pool_id = %s "
                 "AND account_move_id IS NULL AND kind != 'release' "
-                "AND NOT (kind = 'withdrawal' AND COALESCE(credit, 0) = 0)",
+                "AND NOT (kind = 'withdrawal' AND COALESCE(credit, 0) = 0 "
+                "         AND COALESCE(frozen, 0) = 0) "
+                "AND (COALESCE(fund, 0) != 0 OR COALESCE(reserve, 0) != 0 "
+                "     OR COALESCE(pending, 0) != 0 OR COALESCE(wallet, 0) != 0 "
+                "     OR COALESCE(credit, 0) != 0 OR COALESCE(frozen, 0) != 0)",
                 self.id,
             )
         )
         unposted = cr.fetchone()[0]
+        # withdrawals: what is reserved is what is requested; what is frozen is
+        # what the withdrawals' own ledger lines froze and nothing released yet
+        cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(amount) FILTER (WHERE state = 'requested'), 0)::text, "
+                "COALESCE(SUM(frozen_amount) FILTER (WHERE frozen_state = 'frozen'), 0)::text "
+                "FROM points_withdrawal WHERE pool_id = %s",
+                self.id,
+            )
+        )
+        w_requested, w_frozen = cr.fetchone()
+        cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(wallet_reserved), 0)::text FROM points_member "
+                "WHERE pool_id = %s",
+                self.id,
+            )
+        )
+        m_reserved = cr.fetchone()[0]
+        cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(frozen), 0)::text FROM points_pool_move WHERE pool_id = %s",
+                self.id,
+            )
+        )
+        l_frozen = cr.fetchone()[0]
         f = money.fraction_of
         fund, reserve, pending = f(self.fund), f(self.reserve), f(self.pending)
         rows = [
@@ -983,6 +1232,16 @@ class PointsPool(models.Model):
             (_("Supply = Σ units held in lots"), f(self.supply), f(lots_held)),
             (_("Wallets = Σ ledger"), f(m_wallet), f(l_wallet)),
             (_("Repurchase credit = Σ ledger"), f(m_credit), f(l_credit)),
+            (
+                _("Reserved wallets = Σ requested withdrawals"),
+                f(w_requested),
+                f(m_reserved),
+            ),
+            (
+                _("Frozen shares = Σ frozen withdrawals"),
+                f(l_frozen),
+                f(w_frozen),
+            ),
             (
                 _("GL pool liability = fund"),
                 fund,
@@ -1022,6 +1281,25 @@ class PointsPool(models.Model):
             (_("Fund ≥ 0"), Fraction(min(fund, 0)), Fraction(0)),
         ]
         return rows
+
+    def get_reconciliation(self):
+        """The pool's reconciliation, as plain rows (README "Python / RPC API").
+
+        :return: ``[{"label", "expected", "actual", "ok"}]``: pool row = ledger
+            = lots = GL, wallets, credit, frozen shares and commissions = GL,
+            ledger numbers contiguous (accountants and pool managers)
+        """
+        self.ensure_one()
+        user = self.env.user
+        if not (
+            self.env.su
+            or user.has_group("points_pool.points_pool_group_accountant")
+            or user.has_group("points_pool.points_pool_group_manager")
+        ):
+            raise UserError(
+                _("Only accountants and pool managers see the reconciliation.")
+            )
+        return self.sudo().with_company(self.company_id)._check_rows()
 
     def _check_rows(self, only_problems=False, scope="all"):
         """Rows of the reconciliation: label, expected, actual, ok.
@@ -1064,12 +1342,73 @@ class PointsPool(models.Model):
             pool.withdrawal_to_approve_count = counts.get(pool, 0)
 
 
+def _journalize_after_commit(dbname, groups):
+    """Post-commit step of the events that ran apart: their entries."""
+    try:
+        with Registry(dbname).cursor() as cr:
+            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            for pool_id, line_ids in groups:
+                pool = env["points.pool"].browse(pool_id)
+                pool.with_company(pool.company_id)._post_unjournalized(line_ids)
+    except Exception:  # noqa: BLE001 - the settlement job journalizes them later
+        _logger.exception("points pool: entries of %s postponed", dbname)
+
+
+def can_run_apart(env, force=False):
+    """Can a pool event of this request run in a transaction of its own?
+
+    Only on a real database connection (not a test cursor) and only when the
+    request's transaction has written nothing yet: then the event depends on
+    no uncommitted data, and committing it apart loses nothing if the request
+    fails later.  ``force``: the caller (a scheduled job) reads committed data
+    only, whatever its own transaction did.
+    """
+    cr = env.cr
+    if env.context.get("points_pool_inline") or type(cr) is not sql_db.Cursor:
+        return False
+    if force:
+        return True
+    env.flush_all()
+    cr.execute("SELECT txid_current_if_assigned() IS NULL")
+    return cr.fetchone()[0]
+
+
+def run_apart(records, method, *args, force=False, **kwargs):
+    """Call ``records.<method>(*args, **kwargs)`` as one pool event.
+
+    Apart (see :func:`can_run_apart`): in a new transaction at READ COMMITTED
+    on a connection of its own, committed when the method returns.  Under
+    REPEATABLE READ (Odoo's level) two transactions that overlap and both
+    change the pool row conflict, and the later one is retried from the start
+    (after a random back-off of up to 2**n seconds); at READ COMMITTED the
+    ``SELECT ... FOR NO KEY UPDATE`` of ``_lock_state`` waits for the holder
+    and then reads the row as committed, so an event never fails because
+    another ran at the same time, and the row is held only for the event
+    itself.  The method must return plain data: the caller's snapshot does not
+    see these rows.  Otherwise the method runs inline, in the caller's
+    transaction (tests, or a request that already wrote something).
+    """
+    env = records.env
+    if not can_run_apart(env, force=force):
+        return getattr(records, method)(*args, **kwargs)
+    with env.registry.cursor() as cr:
+        cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+        apart = env(
+            cr=cr, context=dict(env.context, points_pool_journal_after_commit=True)
+        )
+        result = getattr(records.with_env(apart), method)(*args, **kwargs)
+    # the event committed: nothing of it may be served from this cache
+    env.invalidate_all()
+    return result
+
+
 class _SqlLotStore(LotStore):
     """Lot store over ``points_lot``: indexed reads, batched writes at the end."""
 
     COLUMNS = (
         "id, member_id, basis::text, inflow::text, cap::text, minted::text, held::text, "
-        "locked::text, realized::text, paid::text, state"
+        "locked::text, realized::text, paid::text, state, refunded_share"
     )
 
     def __init__(self, pool):
@@ -1099,6 +1438,7 @@ class _SqlLotStore(LotStore):
                 realized=money.to_minor(row[8], d),
                 paid=money.to_minor(row[9], d),
                 state=row[10],
+                refunded=Fraction(row[11] or 0),
             )
             self.lots[lot_id] = lot
             self.records[lot_id] = {"member_id": lot.member_id}
@@ -1160,7 +1500,7 @@ class _SqlLotStore(LotStore):
             values.append(
                 SQL(
                     "(%s, %s::numeric, %s::numeric, %s::numeric, %s::numeric, %s::numeric, "
-                    "%s::numeric, %s::numeric, %s::numeric, %s, %s::numeric)",
+                    "%s::numeric, %s::numeric, %s::numeric, %s, %s::numeric, %s, %s::numeric)",
                     lot.id,
                     money.to_decimal(lot.basis, d),
                     money.to_decimal(lot.inflow, d),
@@ -1172,6 +1512,8 @@ class _SqlLotStore(LotStore):
                     money.to_decimal(lot.paid, d),
                     lot.state,
                     money.ceil_decimal(trigger) if trigger is not None else None,
+                    str(lot.refunded) if lot.refunded else None,
+                    money.ceil_decimal(lot.refunded * 100, 6) if lot.refunded else 0,
                 )
             )
         self.pool.env.cr.execute(
@@ -1179,9 +1521,10 @@ class _SqlLotStore(LotStore):
                 "UPDATE points_lot AS l SET basis = v.basis, inflow = v.inflow, cap = v.cap, "
                 "minted = v.minted, held = v.held, locked = v.locked, realized = v.realized, "
                 "paid = v.paid, state = v.state, trigger_price = v.trigger_price, "
+                "refunded_share = v.refunded_share, refunded_percent = v.refunded_percent, "
                 "write_date = now() at time zone 'UTC', write_uid = %s "
                 "FROM (VALUES %s) AS v(id, basis, inflow, cap, minted, held, locked, realized, "
-                "paid, state, trigger_price) WHERE l.id = v.id",
+                "paid, state, trigger_price, refunded_share, refunded_percent) WHERE l.id = v.id",
                 self.pool.env.uid,
                 SQL(", ").join(values),
             )

@@ -166,10 +166,17 @@ class PointsPool(models.Model):
         released = self.env["points.withdrawal"].sudo()._release_frozen(self)
         return credited, released
 
+    def _commission_jobs_counts(self):
+        credited, released = self._commission_jobs()
+        return len(credited), len(released)
+
     @api.model
     def _cron_commissions(self):
+        # a pool event of its own per pool (README "Concurrency")
         for pool in self.sudo().search([("active", "=", True)]):
-            pool.with_company(pool.company_id)._commission_jobs()
+            pool.with_company(pool.company_id)._run_apart(
+                "_commission_jobs_counts", force=True
+            )
 
     def action_run_commission_jobs(self):
         self.ensure_one()

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import float_round
 
 from ..core import money
 
@@ -103,6 +104,14 @@ class PointsPoolMove(models.Model):
             "CREATE INDEX IF NOT EXISTS points_pool_move_unnumbered_idx "
             "ON points_pool_move (pool_id, id) WHERE number = 0"
         )
+
+    @api.model
+    def _price_label(self, price):
+        """The price a ledger line shows: the exact price rounded as the ORM
+        stores ``price_before``/``price_after`` (SQL writes use the same), so
+        labels along the ledger follow the price and never go down."""
+        digits = self._fields["price_after"].get_digits(self.env)[1]
+        return float_round(float(money.ceil_decimal(price)), precision_digits=digits)
 
     def _compute_source_display(self):
         for line in self:

@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 from ..core import money
 from ..core.pool import floor
+from .points_pool import run_apart
 
 WITHDRAWAL_STATE_SELECTION = [
     ("requested", "Requested"),
@@ -80,34 +81,72 @@ class PointsWithdrawal(models.Model):
             if withdrawal.currency_id.compare_amounts(withdrawal.amount, 0) <= 0:
                 raise ValidationError(_("A withdrawal amount must be positive."))
 
+    #: every field that moves or records money: written only by the model's
+    #: own operations (as superuser), never by a user's write
+    _PROTECTED_FIELDS = frozenset(
+        {
+            "name",
+            "member_id",
+            "amount",
+            "cash_amount",
+            "credit_amount",
+            "frozen_amount",
+            "frozen_state",
+            "release_line_id",
+            "state",
+            "date_approved",
+            "approved_by_id",
+            "payment_id",
+            "ledger_line_id",
+            "reject_reason",
+        }
+    )
+
     @api.model_create_multi
     def create(self, vals_list):
+        """A request: a member and an amount, reserved on the member's wallet
+        in the same statement that checks it (README "Concurrency")."""
         for vals in vals_list:
             if not self.env.su and set(vals) - {"member_id", "amount"}:
                 raise UserError(
                     _("A withdrawal request has a member and an amount, nothing else.")
                 )
-            member = self.env["points.member"].browse(vals.get("member_id"))
-            amount = vals.get("amount") or 0.0
-            if amount <= 0:
+            member = self.env["points.member"].browse(vals.get("member_id")).exists()
+            if not member:
+                raise UserError(_("A withdrawal request needs a member."))
+            # pool users and portal users ask for their own wallet only
+            member._check_can_act()
+            member = member.sudo()
+            digits = member.currency_id.decimal_places
+            try:
+                minor = money.parse_amount(vals.get("amount") or 0, digits)
+            except ValueError as error:
+                raise UserError(_("The amount must be a number.")) from error
+            if minor <= 0:
                 raise UserError(_("A withdrawal amount must be positive."))
-            member.sudo()._lock()
-            member.invalidate_recordset(["wallet_balance"])
-            available = member.sudo().wallet_available
-            if member.currency_id.compare_amounts(amount, available) > 0:
+            if not member._reserve_wallet(money.to_decimal(minor, digits)):
                 raise UserError(
                     _(
                         "You cannot withdraw %(amount)s: the wallet has %(available)s available.",
-                        amount=member.currency_id.format(amount)
-                        if member.currency_id
-                        else amount,
-                        available=member.currency_id.format(available),
+                        amount=member.currency_id.format(money.to_float(minor, digits)),
+                        available=member.currency_id.format(member.wallet_available),
                     )
                 )
+            vals["amount"] = money.to_float(minor, digits)
             vals["name"] = (
-                self.env["ir.sequence"].next_by_code("points.withdrawal") or "/"
+                self.env["ir.sequence"].sudo().next_by_code("points.withdrawal") or "/"
             )
-        return super().create(vals_list)
+        return super(PointsWithdrawal, self.sudo()).create(vals_list).with_env(self.env)
+
+    def write(self, vals):
+        if not self.env.su and self._PROTECTED_FIELDS & set(vals):
+            raise UserError(
+                _(
+                    "A withdrawal's member, amount, state and frozen share change only "
+                    "through its own operations (approve, reject, cancel)."
+                )
+            )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_approved(self):
@@ -129,17 +168,43 @@ class PointsWithdrawal(models.Model):
             )
         self.invalidate_recordset(["state"])
 
-    def action_approve(self):
+    def action_approve(self, idempotency_key=None):
         """Debit the wallet, pay the cash share, book the repurchase credit.
 
+        A pool event of its own (README "Concurrency").
+        :param idempotency_key: optional; a repeated key returns the first
+            result and books nothing (README "Retries")
         :return: True; a second approval raises a ``UserError`` and changes nothing
         """
         if not self.env.user.has_group("points_pool.points_pool_group_manager"):
             raise UserError(_("Only a points pool manager can approve withdrawals."))
-        self._lock_requested()
-        for withdrawal in self:
-            withdrawal._approve()
-        return True
+        return run_apart(self, "_approve_result", idempotency_key)
+
+    def _approve_result(self, idempotency_key=None):
+        pools = self.sudo().pool_id
+
+        def approve():
+            self._lock_requested()
+            for withdrawal in self:
+                withdrawal._approve()
+            return True
+
+        pools.ensure_one()
+        return pools._call_once(
+            idempotency_key,
+            "points.withdrawal.action_approve",
+            approve,
+            self._lock_rows,
+        )
+
+    def _lock_rows(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM points_withdrawal WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(self.ids),
+            )
+        )
 
     def _approve(self):
         self.ensure_one()
@@ -169,22 +234,7 @@ class PointsWithdrawal(models.Model):
         cash = floor(paid * share + Fraction(1, 2))  # half up, in minor units
         cash = min(cash, paid)
         credit = paid - cash
-        line = pool._append_ledger(
-            [
-                {
-                    "kind": "withdrawal",
-                    "member_id": member.id,
-                    "withdrawal_id": self.id,
-                    "wallet": -money.to_float(amount, digits),
-                    "credit": money.to_float(credit, digits),
-                    "frozen": money.to_float(frozen, digits),
-                    "res_model": self._name,
-                    "res_id": self.id,
-                    "idempotency_key": f"withdrawal:{self.id}",
-                }
-            ]
-        )
-        line._post_accounting()
+        # the payment first: the pool row is locked last, for the ledger line only
         payment = self.env["account.payment"]
         if cash:
             journal = pool._get_bank_journal()
@@ -211,7 +261,24 @@ class PointsWithdrawal(models.Model):
                 )
             )
             payment.action_post()
-        self.write(
+        line = pool._append_ledger(
+            [
+                {
+                    "kind": "withdrawal",
+                    "member_id": member.id,
+                    "withdrawal_id": self.id,
+                    "wallet": -money.to_float(amount, digits),
+                    "credit": money.to_float(credit, digits),
+                    "frozen": money.to_float(frozen, digits),
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "idempotency_key": f"withdrawal:{self.id}",
+                }
+            ]
+        )
+        pool._journalize(line)
+        member._unreserve_wallet({member.id: money.to_decimal(amount, digits)})
+        self.sudo().write(
             {
                 "state": "approved",
                 "cash_amount": money.to_float(cash, digits),
@@ -264,7 +331,12 @@ class PointsWithdrawal(models.Model):
             by_member[withdrawal.member_id] |= withdrawal
         vals_list = []
         for member, group in sorted(by_member.items(), key=lambda item: item[0].id):
-            amount = sum(money.round_minor(w.frozen_amount, digits) for w in group)
+            # what the withdrawals' own ledger lines froze, never a stored field
+            amount = sum(
+                money.round_minor(w.ledger_line_id.frozen, digits) for w in group
+            )
+            if amount <= 0:
+                continue
             vals_list.append(
                 {
                     "kind": "unfreeze",
@@ -275,11 +347,15 @@ class PointsWithdrawal(models.Model):
                     "res_id": group[:1].id,
                 }
             )
+        if not vals_list:
+            return self
         lines = pool._append_ledger(vals_list)
-        lines._post_accounting()
+        pool._journalize(lines)
         line_of = {line.member_id: line for line in lines}
         for member, group in by_member.items():
-            group.write(
+            if member not in line_of:
+                continue
+            group.sudo().write(
                 {"frozen_state": "released", "release_line_id": line_of[member].id}
             )
             for withdrawal in group:
@@ -294,7 +370,8 @@ class PointsWithdrawal(models.Model):
         if not self.env.user.has_group("points_pool.points_pool_group_manager"):
             raise UserError(_("Only a points pool manager can reject withdrawals."))
         self._lock_requested()
-        self.write({"state": "rejected", "reject_reason": reason or False})
+        self._unreserve()
+        self.sudo().write({"state": "rejected", "reject_reason": reason or False})
         return True
 
     def action_cancel(self):
@@ -302,5 +379,16 @@ class PointsWithdrawal(models.Model):
         for withdrawal in self:
             withdrawal.member_id._check_can_act()
         self.sudo()._lock_requested()
+        self.sudo()._unreserve()
         self.sudo().write({"state": "cancelled"})
         return True
+
+    def _unreserve(self):
+        """Give the reserved amounts of these requests back to the wallets."""
+        amounts = {}
+        for withdrawal in self.sudo():
+            digits = withdrawal.currency_id.decimal_places
+            amounts[withdrawal.member_id.id] = amounts.get(
+                withdrawal.member_id.id, 0
+            ) + money.to_decimal(money.round_minor(withdrawal.amount, digits), digits)
+        self.env["points.member"].sudo()._unreserve_wallet(amounts)

@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import PointsPoolCommon
 
@@ -225,6 +225,91 @@ class TestPointsPoolRefunds(PointsPoolCommon):
         self.assertAlmostEqual(paid, 0.8 * 210 * 600 / 357, delta=0.01)
         self.assertPoolReconciles()
 
+    def test_two_half_credit_notes_leave_nothing_of_the_lot(self):
+        """Issue 9, finding 1: a 1000 order refunded by two credit notes of 500
+        kept 25% of its lot (3.43 points here: held, inflow 75, basis 250, cap
+        750). Refunds are shares of the original order."""
+        order_a, invoice_a = self._buy(self.alice)
+        order_b, _invoice_b = self._buy(self.bob)
+        lot = order_a.points_lot_ids
+        self._refund(invoice_a, amount=500.0)
+        self.assertEqual((lot.held, lot.inflow, lot.basis), (105.0, 150.0, 500.0))
+        self._refund(invoice_a, amount=500.0)
+        self.assertEqual(
+            (lot.held, lot.inflow, lot.basis, lot.cap, lot.state),
+            (0.0, 0.0, 0.0, 0.0, "closed"),
+        )
+        self.assertEqual(lot.refunded_percent, 100.0)
+        self.assertEqual(self.pool.supply, order_b.points_lot_ids.held)
+        # a third credit note refunds nothing more than the order
+        count = self.env["points.pool.move"].search_count([("lot_id", "=", lot.id)])
+        self._refund(invoice_a, amount=100.0)
+        self.assertEqual(
+            self.env["points.pool.move"].search_count([("lot_id", "=", lot.id)]), count
+        )
+        self.assertPoolReconciles()
+
+    def test_partial_credit_notes_before_settlement_add_up(self):
+        self.pool.return_window_days = 7
+        order, invoice = self._buy(self.alice)
+        lot = order.points_lot_ids
+        self._refund(invoice, amount=250.0)
+        self._refund(invoice, amount=750.0)
+        self.assertEqual((lot.state, lot.inflow, lot.basis), ("cancelled", 0.0, 0.0))
+        self.assertEqual(self.pool.pending, 0.0)
+        self.assertPoolReconciles()
+
+    def test_refund_debt_is_the_companys_not_the_pools(self):
+        """Issue 9, finding 2: when the lot's points were already sold, the
+        member's debt was credited to the fund, so a refund raised the price.
+        SPEC 2: P + Z = Σ inflows + Σ injections − Σ payouts − Σ releases."""
+        order_a, invoice_a = self._buy(self.alice)
+        self._buy(self.bob)
+        member = self._member(self.alice)
+        sell = self._sell_line(member, 210)
+        fund, price = self.pool.fund, self.pool.price_exact
+        self._refund(invoice_a)
+        line = self.env["points.pool.move"].search(
+            [("lot_id", "=", order_a.points_lot_ids.id), ("kind", "=", "refund")]
+        )
+        self.assertEqual(
+            (line.points, line.fund, line.wallet), (0.0, 0.0, -sell.wallet)
+        )
+        self.assertEqual(self.pool.fund, fund, "the debt never enters the pool")
+        self.assertEqual(
+            self.pool.price_exact, price, "a refund does not raise the price"
+        )
+        self.assertEqual(member.wallet_balance, 0.0)
+        # the recovered debt is the company's: Dr wallet payable / Cr revenue contra
+        self.assertRecordValues(
+            line.account_move_id.line_ids.sorted("account_id"),
+            sorted(
+                [
+                    {
+                        "account_id": self.pool.wallet_account_id.id,
+                        "debit": sell.wallet,
+                        "credit": 0.0,
+                    },
+                    {
+                        "account_id": self.pool.contra_account_id.id,
+                        "debit": 0.0,
+                        "credit": sell.wallet,
+                    },
+                ],
+                key=lambda vals: vals["account_id"],
+            ),
+        )
+        moves = self.env["points.pool.move"].search([("pool_id", "=", self.pool.id)])
+        inflows = sum(moves.filtered(lambda m: m.kind == "mint").mapped("fund"))
+        payouts = sum(
+            moves.filtered(lambda m: m.kind in ("sell", "exit")).mapped("wallet")
+        )
+        releases = sum(moves.filtered(lambda m: m.kind == "refund").mapped("gross"))
+        self.assertAlmostEqual(
+            self.pool.fund + self.pool.reserve, inflows - payouts - releases, places=2
+        )
+        self.assertPoolReconciles()
+
     def test_same_refund_twice_changes_nothing(self):
         order, invoice = self._buy(self.alice)
         self._buy(self.bob)
@@ -388,4 +473,157 @@ class TestPointsPoolWithdrawals(PointsPoolCommon):
         self.assertEqual(member.wallet_balance, balance)
         with self.assertRaisesRegex(UserError, "withdraw"):
             member._request_withdrawal(balance + 0.01)
+        self.assertPoolReconciles()
+
+
+@tagged("post_install", "-at_install")
+class TestPointsPoolMoneyGuards(PointsPoolCommon):
+    """Issue 9: money moves only through the pool's own operations."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clerk = new_test_user(
+            cls.env,
+            login="pool_clerk",
+            groups="base.group_user,points_pool.points_pool_group_user",
+        )
+
+    def _wallet_member(self):
+        self._buy(self.alice)
+        self._buy(self.bob)
+        member = self._member(self.alice)
+        self._sell_line(member, 210)
+        return member
+
+    def test_pool_user_cannot_write_withdrawal_money(self):
+        """Finding 3: a Points Pool / User wrote frozen_state/frozen_amount on a
+        withdrawal over RPC and the next commission job released that amount
+        into the wallet; amount, state and member were writable too."""
+        member = self._wallet_member()
+        withdrawal = member._request_withdrawal(100.0)
+        withdrawal.action_approve()
+        wallet = member.wallet_balance
+        as_clerk = withdrawal.with_user(self.clerk)
+        for vals in (
+            {"frozen_state": "frozen", "frozen_amount": 1000.0},
+            {"amount": 5000.0},
+            {"state": "requested"},
+            {"member_id": self._member(self.bob).id},
+            {"cash_amount": 0.0},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError):
+                as_clerk.write(vals)
+        # nor create a request for somebody else's wallet
+        with self.assertRaisesRegex(UserError, "your own"):
+            self.env["points.withdrawal"].with_user(self.clerk).create(
+                {"member_id": member.id, "amount": 10.0}
+            )
+        # a hand-made frozen share (written behind the ORM's back) is reported
+        # by the reconciliation and releases nothing: releases follow the
+        # withdrawals' own ledger lines
+        self.env.cr.execute(
+            "UPDATE points_withdrawal SET frozen_state = 'frozen', frozen_amount = 1000 "
+            "WHERE id = %s",
+            [withdrawal.id],
+        )
+        self.env.invalidate_all()
+        problems = {row["label"] for row in self.pool._check_rows(only_problems=True)}
+        self.assertIn("Frozen shares = Σ frozen withdrawals", problems)
+        self.env["points.withdrawal"]._release_frozen(self.pool)
+        self.assertEqual(member.wallet_balance, wallet, "no money out of thin air")
+        self.env.cr.execute(
+            "UPDATE points_withdrawal SET frozen_state = NULL, frozen_amount = 0 "
+            "WHERE id = %s",
+            [withdrawal.id],
+        )
+        self.env.invalidate_all()
+        self.assertPoolReconciles()
+
+    def test_zero_payout_sale_is_refused(self):
+        """Finding 8: a sale of 0.0001 points paid 0.00 and left a ledger line
+        that was never journalized, so the daily check stayed red forever."""
+        self._buy(self.alice)
+        member = self._member(self.alice)
+        count = self.env["points.pool.move"].search_count([])
+        with self.assertRaisesRegex(UserError, "pays nothing"):
+            member.action_sell(0.0001)
+        self.assertEqual(self.env["points.pool.move"].search_count([]), count)
+        self.assertPoolReconciles()
+
+    def test_pool_state_is_not_writable(self):
+        """Finding 8: a manager could write the pool's fund, supply and ledger number."""
+        self._buy(self.alice)
+        state = self.pool.get_pool_state()
+        for vals in (
+            {"fund": 1e6},
+            {"supply": 1.0},
+            {"ledger_number": 0},
+            {"pending": 0.0},
+            {"last_price_exact": "1"},
+        ):
+            with self.subTest(vals=vals), self.assertRaisesRegex(UserError, "only"):
+                self.pool.write(vals)
+        self.assertEqual(self.pool.get_pool_state(), state)
+
+    def test_amounts_must_be_numbers(self):
+        """Finding 8: ``true`` and nested lists were accepted as amounts over RPC."""
+        member = self._wallet_member()
+        count = self.env["points.pool.move"].search_count([])
+        withdrawals = self.env["points.withdrawal"].search_count([])
+        for bad in (True, [[1]], [1], {"a": 1}, "nan", "1e999", None):
+            with self.subTest(bad=bad):
+                with self.assertRaisesRegex(UserError, "number"):
+                    member.action_sell(bad)
+                with self.assertRaisesRegex(UserError, "number|positive"):
+                    self.pool.action_inject(bad)
+                with self.assertRaisesRegex(UserError, "number|positive"):
+                    member.action_request_withdrawal(bad)
+        self.assertEqual(self.env["points.pool.move"].search_count([]), count)
+        self.assertEqual(self.env["points.withdrawal"].search_count([]), withdrawals)
+
+    def test_retried_calls_book_once(self):
+        """Finding 7: a client that timed out and retried action_sell,
+        action_request_withdrawal, action_inject or action_approve booked the
+        operation again. With the same idempotency key the first result comes
+        back and nothing is booked twice."""
+        member = self._wallet_member()
+        self._buy(self.carol)
+        carol = self._member(self.carol)
+        held = carol.points_held
+        Move = self.env["points.pool.move"]
+
+        first = carol.action_sell(10, idempotency_key="sell-1")
+        again = carol.action_sell(10, idempotency_key="sell-1")
+        self.assertEqual(first, again)
+        self.assertEqual(
+            Move.search_count([("member_id", "=", carol.id), ("kind", "=", "sell")]), 1
+        )
+        self.assertAlmostEqual(carol.points_held, held - 10, places=4)
+
+        injected = self.pool.action_inject(50.0, idempotency_key="inject-1")
+        self.assertEqual(
+            self.pool.action_inject(50.0, idempotency_key="inject-1"), injected
+        )
+        self.assertEqual(Move.search_count([("kind", "=", "inject")]), 1)
+
+        request = member.action_request_withdrawal(20.0, idempotency_key="wd-1")
+        self.assertEqual(
+            member.action_request_withdrawal(20.0, idempotency_key="wd-1"), request
+        )
+        self.assertEqual(
+            self.env["points.withdrawal"].search_count([("member_id", "=", member.id)]),
+            1,
+        )
+        withdrawal = self.env["points.withdrawal"].browse(request["withdrawal_id"])
+        self.assertTrue(withdrawal.action_approve(idempotency_key="approve-1"))
+        self.assertTrue(withdrawal.action_approve(idempotency_key="approve-1"))
+        self.assertEqual(Move.search_count([("withdrawal_id", "=", withdrawal.id)]), 1)
+        # a key names one call: reused for another, it is refused
+        with self.assertRaisesRegex(UserError, "already used"):
+            carol.action_sell(1, idempotency_key="inject-1")
+        # keys belong to their user: the same text from another user is new
+        self.assertEqual(
+            self.env["points.pool.call"].search_count([("key", "=", "sell-1")]), 1
+        )
         self.assertPoolReconciles()

@@ -13,5 +13,6 @@ class PointsPoolInject(models.TransientModel):
 
     def action_inject(self):
         self.ensure_one()
-        self.pool_id._inject(self.amount)
+        # a pool event of its own when the button's transaction is empty
+        self.pool_id.action_inject(self.amount)
         return {"type": "ir.actions.act_window_close"}

@@ -40,5 +40,6 @@ class PointsPoolSell(models.TransientModel):
         self.ensure_one()
         if self.points <= 0:
             raise UserError(_("The number of points must be positive."))
-        self.member_id._sell(self.points)
+        # a pool event of its own when the button's transaction is empty
+        self.member_id.action_sell(self.points)
         return {"type": "ir.actions.act_window_close"}
