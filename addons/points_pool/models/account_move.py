@@ -1,11 +1,11 @@
 import logging
 from collections import defaultdict
-from datetime import timedelta
 from fractions import Fraction
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
+from odoo.tools import SQL
 
 from ..core import money
 from ..core.pool import floor
@@ -68,147 +68,222 @@ class AccountMove(models.Model):
         return res
 
     def _points_pool_add_pending(self):
-        """Insert one pending lot and ledger line per (paid invoice, sale order).
+        """Book one pending lot and ledger line per (paid invoice, sale order).
 
-        Runs when an invoice becomes paid.  It never locks the pool row: the
-        settlement job journalizes and mints later (SPEC section 2).
+        Runs when an invoice becomes paid: the checkout path.  It never locks
+        the pool row and is set-based whatever the number of invoices: the
+        pool's configuration comes from a cache, the order bases from one
+        query, the members from one (plus an insert for newcomers), lots and
+        ledger lines from one ``INSERT`` (``ON CONFLICT DO NOTHING`` on the
+        (invoice, order) of a live lot, so a replayed payment books nothing),
+        and the settlement job is triggered with one insert when the return
+        window is 0.  The settlement job journalizes and mints later
+        (SPEC section 2).
+        :return: the lots created
         """
         Pool = self.env["points.pool"].sudo()
-        lot_vals, pools, bases = [], Pool, {}
-        for invoice in self:
-            pool = Pool._get_company_pool(invoice.company_id)
-            if not pool.active:
+        Lot = self.env["points.lot"].sudo()
+        created = Lot
+        for company in self.company_id:
+            invoices = self.filtered(lambda move, c=company: move.company_id == c)
+            config = Pool._get_checkout_config(company.id)
+            if config is None:  # first use: create the company's pool
+                Pool._get_company_pool(company)
+                config = Pool._get_checkout_config(company.id)
+            if not config["active"]:
                 continue
-            existing = invoice.points_lot_ids.filtered(
-                lambda lot: lot.state != "cancelled"
+            pool = Pool.browse(config["pool_id"])
+            # what the payment path reads of the pool, from the cached configuration
+            self.env.cache.update(pool, Pool._fields["company_id"], [company.id])
+            if "commission_hold_days" in config:
+                self.env.cache.update(
+                    pool,
+                    Pool._fields["commission_hold_days"],
+                    [config["commission_hold_days"]],
+                )
+            margin = self.env["points.commission.plan"]._uses_margin(company.id)
+            bases = invoices._points_pool_bases(config, margin=margin)
+            if not bases:
+                continue
+            members = self.env["points.member"]._get_or_create_ids(
+                pool, sorted({partner_id for _inv, _order, partner_id in bases})
             )
-            by_order = invoice._points_pool_order_bases(
-                pool,
-                margin=self.env["points.commission.plan"]._uses_margin(
-                    invoice.company_id.id
-                ),
+            lots = pool._insert_pending(
+                [
+                    (invoice_id, order_id, members[partner_id], partner_id, amounts)
+                    for (invoice_id, order_id, partner_id), amounts in bases.items()
+                ],
+                config,
             )
-            for order, (basis, inflow, margin, units) in by_order.items():
-                if inflow <= 0 or order in existing.sale_order_id:
-                    continue
-                lot_vals.append((pool, invoice, order, basis, inflow))
-                bases[invoice, order] = (basis, inflow, margin, units)
-                pools |= pool
-        if not lot_vals:
-            return self.env["points.lot"]
-        now = fields.Datetime.now()
-        members = {
-            (pool.id, partner.id): member
-            for pool in pools
-            for member in self.env["points.member"]._get_or_create(
-                pool,
-                self.env["res.partner"].union(
-                    *[o.partner_id for p, _i, o, _b, _f in lot_vals if p == pool]
-                ),
-            )
-            for partner in member.partner_id
-        }
-        vals_list = []
-        for pool, invoice, order, basis, inflow in lot_vals:
-            digits = pool.currency_id.decimal_places
-            params = pool._get_params()
-            member = members[pool.id, order.partner_id.commercial_partner_id.id]
-            vals_list.append(
-                {
-                    "pool_id": pool.id,
-                    "member_id": member.id,
-                    "sale_order_id": order.id,
-                    "invoice_id": invoice.id,
-                    "state": "pending",
-                    "date_paid": now,
-                    "settle_date": now + timedelta(days=pool.return_window_days),
-                    "basis": money.to_float(basis, digits),
-                    "inflow": money.to_float(inflow, digits),
-                    "cap": money.to_float(params.cap(basis), digits),
+            created |= lots
+            if lots and self.env["points.commission.plan"]._get_active_plan_id(
+                company.id
+            ):
+                # commissions accrue on the same trigger (inserted, journalized by the job)
+                by_lot = {
+                    lot: bases[
+                        lot.invoice_id.id, lot.sale_order_id.id, lot.partner_id.id
+                    ]
+                    for lot in lots
                 }
-            )
-        lots = self.env["points.lot"].sudo().create(vals_list)
-        self.env["points.pool.move"].sudo().create(
-            [
-                {
-                    "pool_id": lot.pool_id.id,
-                    "company_id": lot.company_id.id,
-                    "kind": "pending",
-                    "member_id": lot.member_id.id,
-                    "lot_id": lot.id,
-                    "pending": lot.inflow,
-                    # priced when numbered (the first pool event after payment)
-                    "price_before": 0.0,
-                    "price_after": 0.0,
-                    "res_model": "sale.order",
-                    "res_id": lot.sale_order_id.id,
-                    "idempotency_key": f"pending:{lot.id}",
-                }
-                for lot in lots
-            ]
-        )
-        # commissions accrue on the same trigger (inserted, journalized by the job)
-        self.env["points.commission.line"]._accrue_lots(
-            lots, bases={lot: bases[lot.invoice_id, lot.sale_order_id] for lot in lots}
-        )
-        for pool in pools:
-            if not pool.return_window_days:
+                self.env["points.commission.line"]._accrue_lots(lots, bases=by_lot)
+            if lots and not config["return_window_days"]:
                 pool._trigger_settlement()
-        return lots
+        return created
 
-    def _points_pool_order_amounts(self, pool):
-        """Basis and inflow (minor units) of this invoice per sale order.
+    def _points_pool_bases(self, config, margin=False):
+        """Basis, inflow, margin (minor units) and units per product of these
+        invoices, per (invoice, sale order, customer): the bases of the pool and
+        of the commissions, in one query.
 
         Basis: untaxed amount in company currency.  Inflow: Σ rate x base, the
-        rate of the product, else of its category, else of the pool.
+        rate of the product, else of its category (nearest first), else of the
+        pool, rounded half up per order.  The margin (which reads product
+        costs) is computed only when the pool or a commission rule needs it.
+
+        :return: ``{(invoice id, order id, commercial partner id): (basis,
+            inflow, margin, {product id: quantity})}``
         """
-        self.ensure_one()
+        if not self:
+            return {}
+        digits = config["digits"]
+        margin_needed = margin or config["contribution_base"] == "margin"
+        default_rate = Fraction(config["contribution_rate"]) / 100
+        # the query reads these: what the ORM holds must be written first
+        for model, names in (
+            ("account.move.line", ["move_id", "product_id", "quantity", "balance"]),
+            ("sale.order.line", ["order_id", "invoice_lines"]),
+            (
+                "sale.order",
+                [
+                    "partner_id",
+                    "partner_shipping_id",
+                    "points_store_id",
+                    "points_service_point_id",
+                    "points_pickup_date",
+                ],
+            ),
+            ("res.partner", ["commercial_partner_id", "state_id", "city", "zip"]),
+            ("product.product", ["product_tmpl_id"]),
+            (
+                "product.template",
+                ["categ_id", "points_pool_rate_set", "points_pool_rate"],
+            ),
+            (
+                "product.category",
+                ["parent_path", "points_pool_rate_set", "points_pool_rate"],
+            ),
+        ):
+            self.env[model].flush_model(names)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.move_id, l.id, l.product_id, l.quantity::text, (-l.balance)::text,
+                       o.id, rp.commercial_partner_id, o.partner_shipping_id,
+                       o.points_store_id, o.points_service_point_id, o.points_pickup_date,
+                       ship.state_id, ship.city, ship.zip,
+                       CASE WHEN t.points_pool_rate_set THEN t.points_pool_rate::text END,
+                       (SELECT c2.points_pool_rate::text FROM product_category c2
+                         WHERE c2.points_pool_rate_set
+                           AND c2.id::text = ANY(string_to_array(rtrim(c.parent_path, '/'), '/'))
+                         ORDER BY length(c2.parent_path) DESC LIMIT 1)
+                  FROM account_move_line l
+                  JOIN LATERAL (SELECT sl.order_id FROM sale_order_line_invoice_rel r
+                                  JOIN sale_order_line sl ON sl.id = r.order_line_id
+                                 WHERE r.invoice_line_id = l.id
+                                 ORDER BY sl.order_id LIMIT 1) AS rel ON TRUE
+                  JOIN sale_order o ON o.id = rel.order_id
+                  JOIN res_partner rp ON rp.id = o.partner_id
+                  LEFT JOIN res_partner ship ON ship.id = o.partner_shipping_id
+                  LEFT JOIN product_product p ON p.id = l.product_id
+                  LEFT JOIN product_template t ON t.id = p.product_tmpl_id
+                  LEFT JOIN product_category c ON c.id = t.categ_id
+                 WHERE l.move_id = ANY(%s) AND l.display_type = 'product'
+                 ORDER BY l.move_id, l.id
+                """,
+                self.ids,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        # what the commission accrual reads of the orders, as the ORM would cache it
+        orders = {row[5]: row[7:11] for row in rows}
+        Order = self.env["sale.order"]
+        records = Order.browse(list(orders))
+        for index, name in enumerate(
+            ("partner_shipping_id", "points_store_id", "points_service_point_id")
+        ):
+            self.env.cache.update(
+                records, Order._fields[name], [orders[o][index] or None for o in orders]
+            )
+        self.env.cache.update(
+            records,
+            Order._fields["points_pickup_date"],
+            [orders[o][3] or None for o in orders],
+        )
+        # and of the delivery addresses (the regional agents)
+        addresses = {row[7]: row[11:14] for row in rows if row[7]}
+        Partner = self.env["res.partner"]
+        shipping = Partner.browse(list(addresses))
+        for index, name in enumerate(("state_id", "city", "zip")):
+            self.env.cache.update(
+                shipping,
+                Partner._fields[name],
+                [
+                    addresses[p][index] or (None if index == 0 else False)
+                    for p in addresses
+                ],
+            )
+        costs = {}
+        if margin_needed:
+            lines = self.env["account.move.line"].browse([row[1] for row in rows])
+            costs = {
+                line.id: money.round_minor(
+                    line.product_id.standard_price * line.quantity, digits
+                )
+                for line in lines
+            }
+        amounts = defaultdict(lambda: [0, Fraction(0), 0, defaultdict(Fraction)])
+        for (
+            move_id,
+            line_id,
+            product_id,
+            quantity,
+            untaxed,
+            order_id,
+            partner_id,
+            *_order_and_address,
+            own_rate,
+            category_rate,
+        ) in rows:
+            untaxed = money.round_minor(untaxed, digits)
+            line_margin = max(untaxed - costs[line_id], 0) if margin_needed else 0
+            base = line_margin if config["contribution_base"] == "margin" else untaxed
+            rate = own_rate if own_rate is not None else category_rate
+            rate = default_rate if rate is None else Fraction(rate) / 100
+            entry = amounts[move_id, order_id, partner_id]
+            entry[0] += untaxed
+            entry[1] += rate * base
+            entry[2] += line_margin
+            if product_id:
+                entry[3][product_id] += money.fraction_of(quantity)
         return {
-            order: (basis, inflow)
-            for order, (
-                basis,
-                inflow,
-                _margin,
-                _units,
-            ) in self._points_pool_order_bases(pool, margin=False).items()
+            key: (basis, floor(inflow + Fraction(1, 2)), margin_, dict(units))
+            for key, (basis, inflow, margin_, units) in amounts.items()
+            if basis > 0 and floor(inflow + Fraction(1, 2)) > 0
         }
 
     def _points_pool_order_bases(self, pool, margin=True):
-        """Basis, inflow, margin (minor units) and units per product of this
-        invoice per sale order: the bases of the pool and of the commissions.
+        """The bases of this invoice per sale order (see :meth:`_points_pool_bases`).
 
-        The margin (which reads product costs) is computed only when the pool
-        or a commission rule needs it (``margin``); otherwise it is 0.
+        :return: ``{sale.order: (basis, inflow, margin, units)}``
         """
         self.ensure_one()
-        margin_needed = margin or pool.contribution_base == "margin"
-        digits = pool.currency_id.decimal_places
-        default_rate = money.fraction_of(pool.contribution_rate) / 100
-        amounts = defaultdict(lambda: [0, Fraction(0), 0, defaultdict(Fraction)])
-        for line in self.invoice_line_ids:
-            orders = line.sale_line_ids.order_id
-            if not orders or line.display_type != "product":
-                continue
-            untaxed = money.round_minor(-line.balance, digits)
-            margin = 0
-            if margin_needed:
-                cost = money.round_minor(
-                    line.product_id.standard_price * line.quantity, digits
-                )
-                margin = max(untaxed - cost, 0)
-            base = margin if pool.contribution_base == "margin" else untaxed
-            rate = line.product_id._points_pool_rate()
-            rate = default_rate if rate is None else rate
-            entry = amounts[orders[:1]]
-            entry[0] += untaxed
-            entry[1] += rate * base
-            entry[2] += margin
-            entry[3][line.product_id.id] += money.fraction_of(line.quantity)
-        # round each order's contribution half up, in the currency
+        config = pool._get_checkout_config(pool.company_id.id)
         return {
-            order: (basis, floor(inflow + Fraction(1, 2)), margin, dict(units))
-            for order, (basis, inflow, margin, units) in amounts.items()
-            if basis > 0
+            self.env["sale.order"].browse(order_id): values
+            for (_inv, order_id, _partner), values in self._points_pool_bases(
+                config, margin=margin
+            ).items()
         }
 
     # ------------------------------------------------------------------

@@ -79,6 +79,12 @@ class PointsLot(models.Model):
             "CREATE INDEX IF NOT EXISTS points_lot_pending_idx ON points_lot "
             "(pool_id, settle_date, id) WHERE state = 'pending'"
         )
+        # one live lot per (invoice, order): a replayed payment books nothing
+        # (the checkout path inserts with ON CONFLICT DO NOTHING on it)
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS points_lot_source_uniq ON points_lot "
+            "(invoice_id, sale_order_id) WHERE state != 'cancelled'"
+        )
 
     @api.depends("sale_order_id", "invoice_id")
     def _compute_name(self):

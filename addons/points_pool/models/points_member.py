@@ -297,6 +297,29 @@ class PointsMember(models.Model):
             )
         return existing | created
 
+    @api.model
+    def _get_or_create_ids(self, pool, partner_ids):
+        """``{partner id: member id}`` in ``pool`` for these commercial partners,
+        enrolling the missing ones: one query when all are members (the
+        checkout path)."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id, id FROM points_member WHERE pool_id = %s "
+                "AND partner_id = ANY(%s)",
+                pool.id,
+                list(partner_ids),
+            )
+        )
+        members = dict(self.env.cr.fetchall())
+        missing = [
+            partner_id for partner_id in partner_ids if partner_id not in members
+        ]
+        if missing:
+            partners = self.env["res.partner"].browse(missing)
+            for member in self._get_or_create(pool, partners):
+                members[member.partner_id.id] = member.id
+        return members
+
     def _lock(self):
         """Lock the member rows (wallet changes outside pool events)."""
         self.env.flush_all()
@@ -353,15 +376,23 @@ class PointsMember(models.Model):
     def _apply_ledger(self, lines):
         """Add the ledger lines' deltas to the members' stored balances (one query)."""
         deltas = {}
+        digits = 2
         for line in lines:
             if not line.member_id:
                 continue
             digits = line.currency_id.decimal_places
-            delta = deltas.setdefault(line.member_id.id, [0, 0, 0, 0, digits])
+            delta = deltas.setdefault(line.member_id.id, [0, 0, 0, 0])
             delta[0] += money.round_minor(line.points, POINT_DIGITS)
             delta[1] += money.round_minor(line.wallet, digits)
             delta[2] += money.round_minor(line.credit, digits)
             delta[3] += money.round_minor(line.frozen, digits)
+        self._apply_deltas(deltas, digits)
+
+    @api.model
+    def _apply_deltas(self, deltas, digits):
+        """Add ``{member id: [points, wallet, credit, frozen]}`` (points in 1e-4,
+        money in minor units) to the members' balances, and recompute their
+        locked points from their open lots: one ``UPDATE``."""
         if not deltas:
             return
         values = SQL(", ").join(
@@ -373,7 +404,7 @@ class PointsMember(models.Model):
                 money.to_decimal(credit, digits),
                 money.to_decimal(frozen, digits),
             )
-            for member_id, (points, wallet, credit, frozen, digits) in deltas.items()
+            for member_id, (points, wallet, credit, frozen) in sorted(deltas.items())
         )
         self.env.cr.execute(
             SQL(

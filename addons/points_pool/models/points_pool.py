@@ -1,12 +1,13 @@
 import json
 import logging
 from contextlib import contextmanager
+from datetime import timedelta
 from fractions import Fraction
 from functools import partial
 
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
-from odoo import SUPERUSER_ID, Command, _, api, fields, models, sql_db
+from odoo import SUPERUSER_ID, Command, _, api, fields, models, sql_db, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
@@ -22,6 +23,7 @@ from ..core.pool import (
     PoolError,
     PoolParams,
     PoolState,
+    floor,
 )
 
 _logger = logging.getLogger(__name__)
@@ -391,6 +393,7 @@ class PointsPool(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         pools = super().create(vals_list)
+        self.env.registry.clear_cache()  # _get_checkout_config
         pools._setup_accounting()
         return pools
 
@@ -415,6 +418,8 @@ class PointsPool(models.Model):
                     "only through pool events (sell, injection, settlement, refund)."
                 )
             )
+        if set(self._CHECKOUT_FIELDS) & set(vals):
+            self.env.registry.clear_cache()  # _get_checkout_config
         guarded = {"initial_price"} & set(vals)
         if guarded and any(pool.ledger_number or pool.supply for pool in self):
             raise UserError(
@@ -745,17 +750,87 @@ class PointsPool(models.Model):
         if not engine.events:
             self._journalize(absorbed)
             return self.env["points.pool.move"]
-        vals_list = [
-            self._prepare_ledger_vals(event, number + index + 1, store, source, date)
-            for index, event in enumerate(engine.events)
-        ]
-        for index, key in engine.idempotency:
-            vals_list[index]["idempotency_key"] = key
-        lines = self.env["points.pool.move"].sudo().create(vals_list)
-        self.env["points.member"]._apply_ledger(lines)
+        lines = self._insert_ledger(engine, number, source=source, date=date)
         self._journalize(absorbed | lines)
         self.env.invalidate_all()
         return lines
+
+    def _insert_ledger(self, engine, number, source=None, date=None):
+        """Write the engine's events as ledger lines numbered after ``number``
+        and apply them to the members' balances: one ``INSERT`` and one
+        ``UPDATE`` for any number of events (a cascade of 1,000 exits too).
+
+        :return: the lines, in ledger order
+        """
+        digits = self.currency_id.decimal_places
+        keys = {index: key for index, key in engine.idempotency}
+        label = self.env["points.pool.move"]._price_label
+        members = {
+            lot_id: lot["member_id"] for lot_id, lot in engine.store.records.items()
+        }
+        rows, deltas = [], {}
+        for index, event in enumerate(engine.events):
+            member_id = event.member_id or members.get(event.lot_id)
+            rows.append(
+                SQL(
+                    "(%s, %s, %s::int, %s::int, %s::numeric, %s::numeric, %s::numeric, "
+                    "%s::numeric, %s::numeric, %s::numeric, %s::numeric, %s::numeric, "
+                    "%s::text, %s::varchar)",
+                    number + index + 1,
+                    event.kind,
+                    member_id or None,
+                    event.lot_id or None,
+                    money.to_decimal(event.points, POINT_DIGITS),
+                    money.to_decimal(event.fund, digits),
+                    money.to_decimal(event.reserve, digits),
+                    money.to_decimal(event.pending, digits),
+                    money.to_decimal(event.wallet, digits),
+                    money.to_decimal(event.gross, digits),
+                    label(event.price_before),
+                    label(event.price_after),
+                    json.dumps(event.detail, default=str) if event.detail else None,
+                    keys.get(index),
+                )
+            )
+            if member_id:  # also a release: its locked points are recomputed
+                delta = deltas.setdefault(member_id, [0, 0, 0, 0])
+                delta[0] += event.points
+                delta[1] += event.wallet
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO points_pool_move (number, pool_id, company_id, kind, member_id,
+                    partner_id, lot_id, points, fund, reserve, pending, wallet, gross,
+                    credit, frozen, price_before, price_after, detail, idempotency_key,
+                    date, res_model, res_id, create_uid, create_date, write_uid, write_date)
+                SELECT v.number, %(pool)s, %(company)s, v.kind, v.member_id, m.partner_id,
+                       v.lot_id, v.points, v.fund, v.reserve, v.pending, v.wallet, v.gross,
+                       0, 0, v.price_before, v.price_after, v.detail, v.idempotency_key,
+                       %(date)s, %(res_model)s, %(res_id)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM (VALUES %(rows)s) AS v(number, kind, member_id, lot_id, points, fund,
+                       reserve, pending, wallet, gross, price_before, price_after, detail,
+                       idempotency_key)
+                  LEFT JOIN points_member m ON m.id = v.member_id
+                 ORDER BY v.number
+                RETURNING id, number
+                """,
+                rows=SQL(", ").join(rows),
+                pool=self.id,
+                company=self.company_id.id,
+                date=date or now,
+                res_model=source._name if source else None,
+                res_id=source.id if source else None,
+                uid=self.env.uid,
+                now=now,
+            )
+        )
+        ids = [
+            line_id
+            for line_id, _number in sorted(self.env.cr.fetchall(), key=lambda r: r[1])
+        ]
+        self.env["points.member"]._apply_deltas(deltas, digits)
+        return self.env["points.pool.move"].sudo().browse(ids)
 
     def _journalize(self, lines):
         """Post the one balanced entry of these lines (one pool event).
@@ -807,33 +882,6 @@ class PointsPool(models.Model):
         )
         lines._post_accounting()
         return len(lines)
-
-    def _prepare_ledger_vals(self, event, number, store, source=None, date=None):
-        digits = self.currency_id.decimal_places
-        lot = store.records.get(event.lot_id)
-        vals = {
-            "number": number,
-            "pool_id": self.id,
-            "company_id": self.company_id.id,
-            "kind": event.kind,
-            "member_id": event.member_id or (lot and lot["member_id"]) or False,
-            "lot_id": event.lot_id or False,
-            "points": money.to_float(event.points, POINT_DIGITS),
-            "fund": money.to_float(event.fund, digits),
-            "reserve": money.to_float(event.reserve, digits),
-            "pending": money.to_float(event.pending, digits),
-            "wallet": money.to_float(event.wallet, digits),
-            "gross": money.to_float(event.gross, digits),
-            "price_before": float(money.ceil_decimal(event.price_before)),
-            "price_after": float(money.ceil_decimal(event.price_after)),
-            "detail": json.dumps(event.detail, default=str) if event.detail else False,
-        }
-        if date:
-            vals["date"] = date
-        if source:
-            vals["res_model"] = source._name
-            vals["res_id"] = source.id
-        return vals
 
     # ------------------------------------------------------------------
     # public API (README "Python / RPC API"; keep these names stable)
@@ -1113,8 +1161,183 @@ class PointsPool(models.Model):
                 pool.message_post(body=_("Reconciliation differences: %s", body))
 
     def _trigger_settlement(self):
-        """Run the settlement job soon (return window 0 mints right after payment)."""
-        self.env.ref("points_pool.points_pool_cron_settle")._trigger()
+        """Run the settlement job soon (return window 0 mints right after payment).
+
+        What ``ir.cron._trigger`` does, in one insert: the checkout path.
+        """
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "points_pool.points_pool_cron_settle"
+        )
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, "
+                "write_uid, write_date) VALUES (%s, now() AT TIME ZONE 'UTC', %s, "
+                "now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC')",
+                cron_id,
+                self.env.uid,
+                self.env.uid,
+            )
+        )
+        self.env.cr.postcommit.add(self.env["ir.cron"]._notifydb)
+
+    # ------------------------------------------------------------------
+    # the checkout path: cached configuration, one insert
+    # ------------------------------------------------------------------
+    #: the parameters the checkout path reads (cached; see _get_checkout_config)
+    _CHECKOUT_FIELDS = (
+        "active",
+        "contribution_rate",
+        "contribution_base",
+        "return_window_days",
+        "exit_multiple",
+        "company_id",
+        "commission_hold_days",
+    )
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _get_checkout_config(self, company_id):
+        """What paying an invoice needs of the company's pool, as plain data,
+        cached per company (cleared when a pool's parameters change), so the
+        checkout path reads nothing of the pool.
+
+        :return: ``None`` when the company has no pool yet, else ``{"pool_id",
+            "active", "contribution_rate", "contribution_base",
+            "return_window_days", "exit_multiple", "digits"}`` (rates as exact
+            decimal strings)
+        """
+        pool = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", company_id)], limit=1)
+        )
+        if not pool:
+            return None
+        return {
+            "pool_id": pool.id,
+            "active": pool.active,
+            "contribution_rate": str(money.fraction_of(pool.contribution_rate)),
+            "contribution_base": pool.contribution_base,
+            "return_window_days": pool.return_window_days,
+            "exit_multiple": str(money.fraction_of(pool.exit_multiple)),
+            "digits": pool.currency_id.decimal_places,
+            "company_id": pool.company_id.id,
+            **pool._get_checkout_extra(),
+        }
+
+    def _get_checkout_extra(self):
+        """More of the pool's parameters the payment path needs (commissions)."""
+        return {}
+
+    def _insert_pending(self, rows, config):
+        """Insert the pending lots and their ledger lines (number 0) in one
+        statement; a (invoice, order) that already has a live lot is skipped.
+
+        :param rows: ``[(invoice id, order id, member id, partner id, (basis,
+            inflow, margin, units))]``, amounts in minor units
+        :return: the lots inserted
+        """
+        self.ensure_one()
+        digits = config["digits"]
+        multiple = Fraction(config["exit_multiple"])
+        now = fields.Datetime.now()
+        settle = now + timedelta(days=config["return_window_days"])
+        values = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, %s, %s::numeric, %s::numeric, %s::numeric)",
+                invoice_id,
+                order_id,
+                member_id,
+                partner_id,
+                money.to_decimal(basis, digits),
+                money.to_decimal(inflow, digits),
+                money.to_decimal(floor(multiple * basis), digits),
+            )
+            for invoice_id, order_id, member_id, partner_id, (
+                basis,
+                inflow,
+                *_r,
+            ) in rows
+        )
+        uid = self.env.uid
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH v(invoice_id, sale_order_id, member_id, partner_id, basis, inflow, cap)
+                  AS (VALUES %(values)s),
+                lot AS (
+                    INSERT INTO points_lot (pool_id, company_id, member_id, partner_id,
+                        sale_order_id, invoice_id, state, date_paid, settle_date, basis,
+                        inflow, cap, create_uid, create_date, write_uid, write_date)
+                    SELECT %(pool)s, %(company)s, member_id, partner_id, sale_order_id,
+                           invoice_id, 'pending', %(now)s, %(settle)s, basis, inflow, cap,
+                           %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM v ORDER BY invoice_id, sale_order_id
+                    ON CONFLICT (invoice_id, sale_order_id) WHERE state != 'cancelled'
+                    DO NOTHING
+                    RETURNING id, invoice_id, member_id, partner_id, sale_order_id, basis,
+                              inflow, cap
+                ),
+                line AS (
+                    INSERT INTO points_pool_move (pool_id, company_id, kind, number, date,
+                        member_id, partner_id, lot_id, pending, price_before, price_after,
+                        res_model, res_id, idempotency_key, create_uid, create_date,
+                        write_uid, write_date)
+                    SELECT %(pool)s, %(company)s, 'pending', 0, %(now)s, member_id,
+                           partner_id, id, inflow, 0, 0, 'sale.order', sale_order_id,
+                           'pending:' || id, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM lot ORDER BY id
+                    RETURNING lot_id
+                )
+                SELECT lot.id, lot.invoice_id, lot.sale_order_id, lot.member_id,
+                       lot.partner_id, lot.basis::text, lot.inflow::text, lot.cap::text
+                  FROM lot JOIN line ON line.lot_id = lot.id ORDER BY lot.id
+                """,
+                values=values,
+                pool=self.id,
+                company=config["company_id"],
+                now=now,
+                settle=settle,
+                uid=uid,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        # the documents' and members' lists of lots and lines changed under the
+        # ORM (first: invalidating them also drops their inverse on the lots)
+        self.env["account.move"].invalidate_model(["points_lot_ids"])
+        self.env["sale.order"].invalidate_model(["points_lot_ids"])
+        self.env["points.member"].invalidate_model(["lot_ids", "ledger_ids"])
+        Lot = self.env["points.lot"].sudo()
+        lots = Lot.browse([row[0] for row in rows])
+        # what was inserted, as the ORM's create would have cached it
+        columns = {
+            "pool_id": [self.id] * len(rows),
+            "company_id": [config["company_id"]] * len(rows),
+            "invoice_id": [row[1] for row in rows],
+            "sale_order_id": [row[2] for row in rows],
+            "member_id": [row[3] for row in rows],
+            "partner_id": [row[4] for row in rows],
+            "state": ["pending"] * len(rows),
+            "date_paid": [now] * len(rows),
+            "settle_date": [settle] * len(rows),
+            "basis": [float(row[5]) for row in rows],
+            "inflow": [float(row[6]) for row in rows],
+            "cap": [float(row[7]) for row in rows],
+            # the columns left to their default
+            **dict.fromkeys(
+                ("minted", "held", "locked", "realized", "paid", "trigger_price"),
+                [0.0] * len(rows),
+            ),
+            "refunded_percent": [0.0] * len(rows),
+            "refunded_share": [None] * len(rows),
+            "create_uid": [uid] * len(rows),
+            "write_uid": [uid] * len(rows),
+            "create_date": [now] * len(rows),
+            "write_date": [now] * len(rows),
+        }
+        for name, values in columns.items():
+            self.env.cache.update(lots, Lot._fields[name], values)
+        return lots
 
     # ------------------------------------------------------------------
     # reconciliation

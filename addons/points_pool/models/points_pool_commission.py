@@ -166,6 +166,12 @@ class PointsPool(models.Model):
         released = self.env["points.withdrawal"].sudo()._release_frozen(self)
         return credited, released
 
+    def _get_checkout_extra(self):
+        return dict(
+            super()._get_checkout_extra(),
+            commission_hold_days=self.commission_hold_days,
+        )
+
     def _commission_jobs_counts(self):
         credited, released = self._commission_jobs()
         return len(credited), len(released)
@@ -181,7 +187,8 @@ class PointsPool(models.Model):
     def action_run_commission_jobs(self):
         self.ensure_one()
         self._check_manager_rights()
-        self.sudo()._commission_jobs()
+        # a pool event of its own, like the hourly job (README "Concurrency")
+        self.sudo()._run_apart("_commission_jobs_counts")
         return True
 
     def _check_manager_rights(self):

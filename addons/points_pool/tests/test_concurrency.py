@@ -112,29 +112,38 @@ class ConcurrencyCase(BaseCase):
         )
         self.assertFalse(errors, errors)
 
+    @classmethod
+    def _invoice(cls, env, partner_id):
+        order = env["sale.order"].create(
+            {
+                "partner_id": partner_id,
+                "company_id": cls.ids["company"],
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": cls.ids["product"],
+                            "price_unit": 1000.0,
+                            "tax_id": [],
+                        }
+                    )
+                ],
+            }
+        )
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        return invoice
+
+    @staticmethod
+    def _pay(env, invoice):
+        env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+
     def _buy_and_settle(self, partner_id):
         def job(env):
-            order = env["sale.order"].create(
-                {
-                    "partner_id": partner_id,
-                    "company_id": self.ids["company"],
-                    "order_line": [
-                        Command.create(
-                            {
-                                "product_id": self.ids["product"],
-                                "price_unit": 1000.0,
-                                "tax_id": [],
-                            }
-                        )
-                    ],
-                }
-            )
-            order.action_confirm()
-            invoice = order._create_invoices()
-            invoice.action_post()
-            env["account.payment.register"].with_context(
-                active_model="account.move", active_ids=invoice.ids
-            ).create({})._create_payments()
+            invoice = self._invoice(env, partner_id)
+            self._pay(env, invoice)
             env["points.pool"].browse(self.ids["pool"])._settle_due()
 
         return job
@@ -372,32 +381,6 @@ class TestPoolUnderLoad(ConcurrencyCase):
         return env["points.member"].search(
             [("pool_id", "=", self.ids["pool"]), ("partner_id", "=", partner_id)]
         )
-
-    def _invoice(self, env, partner_id):
-        order = env["sale.order"].create(
-            {
-                "partner_id": partner_id,
-                "company_id": self.ids["company"],
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.ids["product"],
-                            "price_unit": 1000.0,
-                            "tax_id": [],
-                        }
-                    )
-                ],
-            }
-        )
-        order.action_confirm()
-        invoice = order._create_invoices()
-        invoice.action_post()
-        return invoice
-
-    def _pay(self, env, invoice):
-        env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({})._create_payments()
 
     def _seller(self):
         """A member with 210-ish free points, settled and committed."""

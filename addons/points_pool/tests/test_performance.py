@@ -1,4 +1,5 @@
 import logging
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
@@ -67,6 +68,41 @@ class TestPointsPoolQueryCount(PointsPoolCommon):
         # purchase as here, the new member and its referral node (about 9)
         self.assertLessEqual(pay_on - pay_off, 24, (pay_on, pay_off))
         self.assertGreater(pay_on, pay_off, "the pending lot is booked at payment")
+
+    def test_query_budget_of_a_returning_members_payment(self):
+        """Issue 9: what the pool adds to a returning member's payment is at most
+        4 queries (the order bases, the member, one insert of lot and ledger
+        line, the settlement trigger); it was 10.  Counted inside the pool's
+        hook, since toggling the pool to compare whole payments clears the
+        registry caches (Odoo's own record-rule caches then refill at random
+        places of the payment).  Without a commission plan: a plan's accrual
+        has its own budget (+4, ``test_commission``)."""
+        self.env["points.commission.plan"].search(
+            [("state", "=", "active")]
+        ).action_close()
+        AccountMove = type(self.env["account.move"])
+        spent = []
+        add_pending = AccountMove._points_pool_add_pending
+
+        def counted(moves):
+            # the pool writes with SQL: nothing of it waits in the ORM to flush
+            before = self.cr.sql_log_count
+            result = add_pending(moves)
+            if moves:
+                spent.append(self.cr.sql_log_count - before)
+            return result
+
+        self._pay(self._invoice(self._order(self.alice)))  # member and caches warm
+        invoice = self._invoice(self._order(self.alice))
+        with patch.object(AccountMove, "_points_pool_add_pending", counted):
+            total = self._count(lambda: self._pay(invoice))
+        self.assertEqual(len(invoice.points_lot_ids), 1)
+        self.assertEqual(invoice.points_lot_ids.inflow, 300.0)
+        _logger.info(
+            "returning member's payment: %s queries, the pool's part %s", total, spent
+        )
+        self.assertEqual(len(spent), 1, "one hook call for one invoice")
+        self.assertLessEqual(spent[0], 4, spent)
 
     def test_query_cost_of_referral_binding_at_confirm(self):
         """Orders without a code cost nothing extra; the first order with a code
