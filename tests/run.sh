@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # THE test command: fresh database pp_test, install points_pool, run its tests (Python + tours),
-# then print "points_pool: N passed, F failed". Extra args go to odoo (e.g. --test-tags ...).
+# then the short load test (tests/load.py --short --drop: a 4-worker server, database
+# <test db>_load, output in .state/load.log), then print "points_pool: N passed, F failed".
+# Extra args go to odoo (e.g. --test-tags ...).
 # Env: PP_KEEP_DB=1 reuses pp_test (module update instead of a fresh install); PP_PGPORT;
-#      PP_TEST_HTTP_PORT (default 8169, so tests can run next to data/serve.sh).
+#      PP_TEST_HTTP_PORT (default 8169, so tests can run next to data/serve.sh);
+#      PP_SKIP_LOAD=1 skips the load test.
 set -euo pipefail
 # shellcheck source=data/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../data/common.sh"
 DB="${PP_TEST_DB:-pp_test}"
 MODULE="${PP_MODULE:-points_pool}"
+# one log per database, so runs on other databases never mix into this one's counts
 LOG="$STATE/test.log"
+[[ $DB == pp_test ]] || LOG="$STATE/test-$DB.log"
 
 pp_require_odoo
 pp_require_pg
@@ -49,5 +54,19 @@ status=0
 ((errlines == 0)) || { echo "$errlines ERROR/CRITICAL/FAIL line(s) in the log ($LOG)" >&2; status=1; }
 ((skips == 0)) || { echo "$skips browser test(s) skipped: chromium/websocket not usable" >&2; status=1; }
 ((total > 0)) || { echo "no tests ran" >&2; status=1; }
+
+# the load test: real HTTP workers, concurrent clients, one worker killed (tests/load.py)
+if [[ ${PP_SKIP_LOAD:-} != 1 ]]; then
+  set +e
+  python3 "$ROOT/tests/load.py" --short --drop --db "${DB}_load" 2>&1 | tee "$STATE/load.log"
+  load_rc=${PIPESTATUS[0]}
+  set -e
+  if ((load_rc == 0)); then
+    echo "load: ok"
+  else
+    echo "load: FAILED (exit code $load_rc, see $STATE/load.log)"
+    status=1
+  fi
+fi
 echo "$MODULE: $passed passed, $bad failed"
 exit $status
