@@ -413,9 +413,11 @@ def _count_sql(cr, func, *args):
     cursor_class = type(cr)
     original = cursor_class.execute
     spent = [0.0]
+    calls = [0]
 
     def execute(self, *call_args, **kwargs):
         start = time.perf_counter()
+        calls[0] += 1
         try:
             return original(self, *call_args, **kwargs)
         finally:
@@ -423,10 +425,11 @@ def _count_sql(cr, func, *args):
 
     cursor_class.execute = execute
     try:
-        result, queries = _count(cr, func, *args)
+        result, _queries = _count(cr, func, *args)
     finally:
         cursor_class.execute = original
-    return result, queries, spent[0]
+    # every cursor's: a pool event may run on a connection of its own
+    return result, calls[0], spent[0]
 
 
 def _settle(pool):
@@ -520,12 +523,31 @@ def _phase_cascade(registry, pool_id, exits):
         amount, target, following = _injection_for_exits(env, pool, exits)
         env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM points_pool_move")
         last_line = env.cr.fetchone()[0]
-    with _transaction(registry) as env:
-        pool = env["points.pool"].browse(pool_id)
+    # the injection runs as a pool event of its own (README "Concurrency"): the
+    # pool row is held for the event; its journal entry is posted after the
+    # event commits. Time both, and count the SQL of every cursor.
+    from odoo.addons.points_pool.models import points_pool as pool_module
+
+    journal = {"seconds": 0.0}
+    post_entries = pool_module._journalize_after_commit
+
+    def timed_post(*post_args):
         start = time.perf_counter()
-        _result, queries, sql = _count_sql(env.cr, pool.action_inject, amount)
-        env.flush_all()
-        elapsed = time.perf_counter() - start
+        try:
+            return post_entries(*post_args)
+        finally:
+            journal["seconds"] += time.perf_counter() - start
+
+    pool_module._journalize_after_commit = timed_post
+    try:
+        with _transaction(registry) as env:
+            pool = env["points.pool"].browse(pool_id)
+            start = time.perf_counter()
+            _result, queries, sql = _count_sql(env.cr, pool.action_inject, amount)
+            env.flush_all()
+            elapsed = time.perf_counter() - start
+    finally:
+        pool_module._journalize_after_commit = post_entries
     with _transaction(registry) as env:
         env.cr.execute(
             "SELECT COUNT(*), COUNT(*) FILTER (WHERE kind = 'exit') "
@@ -544,6 +566,7 @@ def _phase_cascade(registry, pool_id, exits):
         "queries": queries,
         "sql": sql,
         "lines": lines,
+        "entry": journal["seconds"],
     }
 
 
@@ -750,6 +773,11 @@ def _run_cascade(registry, args, ids):
     _report(
         "cascade: time total / per exit",
         f"{cascade['seconds']:.2f} s / {_ms(cascade['seconds'] / exits)}",
+    )
+    held = cascade["seconds"] - cascade["entry"]
+    _report(
+        "cascade: pool event (row held) / its entry, posted after the commit",
+        f"{held:.2f} s / {cascade['entry']:.2f} s",
     )
     _report(
         "cascade: SQL queries total / per exit",
