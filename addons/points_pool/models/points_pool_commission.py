@@ -173,8 +173,12 @@ class PointsPool(models.Model):
         )
 
     def _commission_jobs_counts(self):
+        """:meth:`_commission_jobs` as plain data (it runs apart).
+
+        :return: ``(commission lines credited, withdrawals released)``
+        """
         credited, released = self._commission_jobs()
-        return len(credited), len(released)
+        return credited, len(released)
 
     @api.model
     def _cron_commissions(self):

@@ -622,3 +622,47 @@ class TestPoolUnderLoad(ConcurrencyCase):
                 self.assertGreaterEqual(before, previous - 1e-12, number)
                 previous = after
         self.assertFalse(self._state()["problems"])
+
+    def test_the_jobs_run_as_pool_events_of_their_own(self):
+        """The hourly jobs, as the cron calls them: each pool event in a short
+        transaction of its own; a commission is credited to the wallet."""
+        referrer_partner, customer_partner = (
+            self._partner(n) for n in ("Ref", "Buyer")
+        )
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            pool = env["points.pool"].browse(self.ids["pool"])
+            referrer, customer = env["points.member"]._get_or_create(
+                pool, env["res.partner"].browse([referrer_partner, customer_partner])
+            )
+            customer.action_bind_referrer(referrer.referral_code)
+            pool.commission_hold_days = 0
+            plan = env["points.commission.plan"].create(
+                {
+                    "name": "Job plan",
+                    "company_id": self.ids["company"],
+                    "rule_ids": [Command.create({"kind": "direct", "rate": 10.0})],
+                }
+            )
+            plan.action_activate()
+            plan_id, referrer_id = plan.id, referrer.id
+        try:
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                self._pay(env, self._invoice(env, customer_partner))
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                env["points.pool"]._cron_settle()
+                env["points.pool"]._cron_release()
+                env["points.pool"]._cron_commissions()
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                line = env["points.commission.line"].search([("plan_id", "=", plan_id)])
+                self.assertEqual((line.state, line.amount), ("available", 100.0))
+                referrer = env["points.member"].browse(referrer_id)
+                self.assertEqual(referrer.wallet_balance, 100.0)
+            self.assertFalse(self._state()["problems"])
+        finally:
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                env["points.commission.plan"].browse(plan_id).action_close()
