@@ -28,6 +28,10 @@ from ..core.pool import (
 
 _logger = logging.getLogger(__name__)
 
+#: an event that runs apart with more ledger lines than this (a cascade of
+#: forced exits) has its entry posted by the settlement job, not by its caller
+JOURNAL_AFTER_COMMIT_LINES = 50
+
 CONTRIBUTION_BASE_SELECTION = [
     ("untaxed", "Untaxed amount"),
     ("margin", "Margin"),
@@ -840,7 +844,9 @@ class PointsPool(models.Model):
         posting an entry is most of an event's work (about 85% of a sale), and
         the pool row must not wait for it.  Should that step not run (the
         worker died), the settlement job journalizes what is left
-        (:meth:`_post_unjournalized`).
+        (:meth:`_post_unjournalized`); an event of more than
+        ``JOURNAL_AFTER_COMMIT_LINES`` lines (a cascade of exits) leaves its
+        entry to that job at once, so the caller does not wait for it.
         """
         self.ensure_one()
         if not lines:
@@ -848,6 +854,11 @@ class PointsPool(models.Model):
         cr = self.env.cr
         if not self.env.context.get("points_pool_journal_after_commit"):
             lines._post_accounting()
+            return
+        if len(lines) > JOURNAL_AFTER_COMMIT_LINES:
+            # a cascade's entry (a wallet line per member) takes seconds: the
+            # settlement job posts it, in the cron worker, right after the commit
+            self._trigger_settlement()
             return
         groups = cr.postcommit.data.setdefault("points_pool.journal", [])
         if not groups:

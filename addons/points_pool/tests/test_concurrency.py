@@ -666,3 +666,33 @@ class TestPoolUnderLoad(ConcurrencyCase):
             with self.registry.cursor() as cr:
                 env = self._env(cr)
                 env["points.commission.plan"].browse(plan_id).action_close()
+
+    def test_a_large_events_entry_is_left_to_the_settlement_job(self):
+        """A cascade's entry (a wallet line per member) takes seconds: an event
+        with more lines than JOURNAL_AFTER_COMMIT_LINES returns without it and
+        the settlement job posts it (here a one-line sale counts as large)."""
+        from ..models import points_pool as pool_module
+
+        partner = self._seller()
+        with (
+            patch.object(pool_module, "JOURNAL_AFTER_COMMIT_LINES", 0),
+            self.registry.cursor() as cr,
+        ):
+            result = self._member(self._env(cr), partner).action_sell(3)
+        with self.registry.cursor() as cr:
+            line = self._env(cr)["points.pool.move"].browse(result["ledger_id"])
+            self.assertTrue(line.number)
+            self.assertFalse(line.account_move_id, "left to the settlement job")
+            cr.execute(
+                "SELECT count(*) FROM ir_cron_trigger t JOIN ir_model_data d "
+                "ON d.res_id = t.cron_id AND d.model = 'ir.cron' "
+                "WHERE d.module = 'points_pool' AND d.name = 'points_pool_cron_settle'"
+            )
+            self.assertGreater(cr.fetchone()[0], 0, "the job was triggered")
+        with self.registry.cursor() as cr:
+            self._env(cr)["points.pool"]._cron_settle()
+        with self.registry.cursor() as cr:
+            line = self._env(cr)["points.pool.move"].browse(result["ledger_id"])
+            self.assertTrue(line.account_move_id)
+            self.assertEqual(line.account_move_id.state, "posted")
+        self.assertFalse(self._state()["problems"])
