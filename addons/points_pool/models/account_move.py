@@ -26,11 +26,12 @@ class AccountMove(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS account_move_points_refund_pending_idx "
             "ON account_move (company_id, id) WHERE points_refund_pending"
         )
+        return res
 
     # ------------------------------------------------------------------
     # the pool's own entries are never edited: corrections are new events

@@ -39,7 +39,9 @@ class PointsPoolCall(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(_("Recorded API calls are immutable."))
+        if vals:
+            raise UserError(_("Recorded API calls are immutable."))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_recorded(self):
