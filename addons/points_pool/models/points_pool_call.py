@@ -1,5 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+#: how long a key is remembered: a client retries within seconds or minutes
+KEEP_DAYS = 90
 
 
 class PointsPoolCall(models.Model):
@@ -46,3 +50,20 @@ class PointsPoolCall(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_recorded(self):
         raise UserError(_("Recorded API calls are immutable."))
+
+    @api.model
+    def _cron_forget(self, days=KEEP_DAYS):
+        """Daily: forget the keys of calls older than ``days`` (the table would
+        otherwise grow by one row per keyed call, forever).
+
+        :return: number of keys forgotten
+        """
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM points_pool_call WHERE create_date < "
+                "(now() AT TIME ZONE 'UTC') - make_interval(days => %s)",
+                int(days),
+            )
+        )
+        self.invalidate_model()
+        return self.env.cr.rowcount

@@ -619,10 +619,22 @@ class TestPointsPoolMoneyGuards(PointsPoolCommon):
         self.assertTrue(withdrawal.action_approve(idempotency_key="approve-1"))
         self.assertTrue(withdrawal.action_approve(idempotency_key="approve-1"))
         self.assertEqual(Move.search_count([("withdrawal_id", "=", withdrawal.id)]), 1)
+        # keys are forgotten after 90 days (the daily job), not before
+        Call = self.env["points.pool.call"]
+        old = Call.search([("key", "=", "sell-1")])
+        self.env.cr.execute(
+            "UPDATE points_pool_call SET create_date = now() - interval '91 days' "
+            "WHERE id = %s",
+            [old.id],
+        )
+        self.assertEqual(Call._cron_forget(), 1)
+        self.assertFalse(old.exists())
+        self.assertEqual(Call.search_count([("key", "=", "inject-1")]), 1)
         # a key names one call: reused for another, it is refused
         with self.assertRaisesRegex(UserError, "already used"):
             carol.action_sell(1, idempotency_key="inject-1")
-        # keys belong to their user: the same text from another user is new
+        # a forgotten key is a new key again
+        carol.action_sell(1, idempotency_key="sell-1")
         self.assertEqual(
             self.env["points.pool.call"].search_count([("key", "=", "sell-1")]), 1
         )
