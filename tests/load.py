@@ -1432,16 +1432,21 @@ def print_table(stats):
         )
 
 
-def report(load, checks, figures):
-    stats = load.stats
-    log("")
-    print_table(stats)
-    log("")
+def log_figures_and_checks(figures, checks):
+    """The run's figures, then one line per check."""
     for key, value in figures.items():
         log(f"{key}: {value}")
     log("checks:")
     for ok, text in checks.results:
         log(f"  {'ok  ' if ok else 'FAIL'}  {text}")
+
+
+def report(load, checks, figures):
+    stats = load.stats
+    log("")
+    print_table(stats)
+    log("")
+    log_figures_and_checks(figures, checks)
     for text in load.problems:
         log(f"  FAIL  {text}")
     errors = stats.total("error")
@@ -1809,11 +1814,7 @@ def tput_report(args, rows, checks, bench, figures):
     tput_table([one, spread], names)
     ratio = tput_rate(one) / tput_rate(spread) if tput_rate(spread) else 0.0
     log("")
-    for key, value in figures.items():
-        log(f"{key}: {value}")
-    log("checks:")
-    for ok, text in checks.results:
-        log(f"  {'ok  ' if ok else 'FAIL'}  {text}")
+    log_figures_and_checks(figures, checks)
     errors = sum(bench.failures.values())
     if errors:
         log(f"failed calls ({errors}):")
