@@ -674,6 +674,17 @@ class TestPoolUnderLoad(ConcurrencyCase):
         from ..models import points_pool as pool_module
 
         partner = self._seller()
+
+        def triggers(cr):
+            cr.execute(
+                "SELECT count(*) FROM ir_cron_trigger t JOIN ir_model_data d "
+                "ON d.res_id = t.cron_id AND d.model = 'ir.cron' "
+                "WHERE d.module = 'points_pool' AND d.name = 'points_pool_cron_settle'"
+            )
+            return cr.fetchone()[0]
+
+        with self.registry.cursor() as cr:
+            before = triggers(cr)
         with (
             patch.object(pool_module, "JOURNAL_AFTER_COMMIT_LINES", 0),
             self.registry.cursor() as cr,
@@ -683,12 +694,7 @@ class TestPoolUnderLoad(ConcurrencyCase):
             line = self._env(cr)["points.pool.move"].browse(result["ledger_id"])
             self.assertTrue(line.number)
             self.assertFalse(line.account_move_id, "left to the settlement job")
-            cr.execute(
-                "SELECT count(*) FROM ir_cron_trigger t JOIN ir_model_data d "
-                "ON d.res_id = t.cron_id AND d.model = 'ir.cron' "
-                "WHERE d.module = 'points_pool' AND d.name = 'points_pool_cron_settle'"
-            )
-            self.assertGreater(cr.fetchone()[0], 0, "the job was triggered")
+            self.assertEqual(triggers(cr), before + 1, "the job was triggered")
         with self.registry.cursor() as cr:
             self._env(cr)["points.pool"]._cron_settle()
         with self.registry.cursor() as cr:
