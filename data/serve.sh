@@ -6,7 +6,8 @@ set -euo pipefail
 # shellcheck source=data/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DB="${PP_DB:-points_pool}"
-MODULE="${PP_MODULE:-points_pool}"
+MODULES="${PP_MODULES:-points_pool,pos_points_pool}"
+MODULE="${MODULES%%,*}"
 
 pp_require_odoo
 pp_require_pg
@@ -17,8 +18,8 @@ module_state() {
   psql -d "$DB" -Atc "select state from ir_module_module where name = '$MODULE'" 2>/dev/null || true
 }
 if [[ $(module_state) != installed ]]; then
-  echo "Creating database $DB with $MODULE and demo data ..."
-  odoo -c "$PP_CONF" -d "$DB" -i "$MODULE" --stop-after-init || true
+  echo "Creating database $DB with $MODULES and demo data ..."
+  odoo -c "$PP_CONF" -d "$DB" -i "$MODULES" --stop-after-init || true
   [[ $(module_state) == installed ]] ||
     pp_die "installing $MODULE into database $DB failed (see the log above)"
 fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# THE test command: fresh database pp_test, install points_pool, run its tests (Python + tours),
+# THE test command: fresh database pp_test, install points_pool and pos_points_pool, run their
+# tests (Python + tours),
 # then the short load test (tests/load.py --short --drop: a 4-worker server, database
 # <test db>_load, output in .state/load.log), then print "points_pool: N passed, F failed".
 # Extra args go to odoo (e.g. --test-tags ...).
@@ -10,7 +11,9 @@ set -euo pipefail
 # shellcheck source=data/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../data/common.sh"
 DB="${PP_TEST_DB:-pp_test}"
-MODULE="${PP_MODULE:-points_pool}"
+# the modules installed and tested (comma-separated); the first is the one whose state decides -i/-u
+MODULES="${PP_MODULES:-points_pool,pos_points_pool}"
+MODULE="${MODULES%%,*}"
 # one log per database, so runs on other databases never mix into this one's counts
 LOG="$STATE/test.log"
 [[ $DB == pp_test ]] || LOG="$STATE/test-$DB.log"
@@ -30,12 +33,12 @@ if [[ ${PP_KEEP_DB:-} == 1 ]]; then
 else
   dropdb --if-exists --force "$DB"
 fi
-tags=(--test-tags "/$MODULE")
+tags=(--test-tags "/${MODULES//,/,/}")
 for arg in "$@"; do [[ $arg == --test-tags* ]] && tags=(); done
 
 cd "$ROOT"
 set +e
-odoo -c "$PP_CONF" -d "$DB" "$mode" "$MODULE" --test-enable "${tags[@]}" --stop-after-init \
+odoo -c "$PP_CONF" -d "$DB" "$mode" "$MODULES" --test-enable "${tags[@]}" --stop-after-init \
   --http-port "${PP_TEST_HTTP_PORT:-8169}" --db-filter "^$DB\$" "$@" 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 set -e
@@ -68,5 +71,5 @@ if [[ ${PP_SKIP_LOAD:-} != 1 ]]; then
     status=1
   fi
 fi
-echo "$MODULE: $passed passed, $bad failed"
+echo "$MODULES: $passed passed, $bad failed"
 exit $status

@@ -1,3 +1,3 @@
 """Pure-Python core of points_pool: no Odoo import may appear below this folder."""
 
-from . import money, pool
+from . import money, order, pool

@@ -8,7 +8,8 @@ from odoo.modules.registry import Registry
 from odoo.tools import SQL
 
 from ..core import money
-from ..core.pool import floor
+from ..core import order as order_core
+from .points_pool import rate_share
 
 _logger = logging.getLogger(__name__)
 
@@ -69,94 +70,57 @@ class AccountMove(models.Model):
         return res
 
     def _points_pool_add_pending(self):
-        """Book one pending lot and ledger line per (paid invoice, sale order).
+        """Book the paid sale invoices through the pool's order-source seam
+        (``points.pool._book_orders``): one pending lot and ledger line per
+        (paid invoice, sale order), exactly once.
 
-        Runs when an invoice becomes paid: the checkout path.  It never locks
-        the pool row and is set-based whatever the number of invoices: the
-        pool's configuration comes from a cache, the order bases from one
-        query, the members from one (plus an insert for newcomers), lots and
-        ledger lines from one ``INSERT`` (``ON CONFLICT DO NOTHING`` on the
-        (invoice, order) of a live lot, so a replayed payment books nothing),
-        and the settlement job is triggered with one insert when the return
-        window is 0.  The settlement job journalizes and mints later
-        (SPEC section 2).
+        Runs when an invoice becomes paid: the checkout path, set-based
+        whatever the number of invoices (the order bases in one query).
         :return: the lots created
         """
         Pool = self.env["points.pool"].sudo()
-        Lot = self.env["points.lot"].sudo()
-        created = Lot
+        orders = []
         for company in self.company_id:
-            invoices = self.filtered(lambda move, c=company: move.company_id == c)
+            company_invoices = self.filtered(lambda move, c=company: move.company_id == c)
             config = Pool._get_checkout_config(company.id)
             if config is None:  # first use: create the company's pool
                 Pool._get_company_pool(company)
                 config = Pool._get_checkout_config(company.id)
             if not config["active"]:
                 continue
-            pool = Pool.browse(config["pool_id"])
-            # what the payment path reads of the pool, from the cached configuration
-            self.env.cache.update(pool, Pool._fields["company_id"], [company.id])
-            if "commission_hold_days" in config:
-                self.env.cache.update(
-                    pool,
-                    Pool._fields["commission_hold_days"],
-                    [config["commission_hold_days"]],
-                )
             margin = self.env["points.commission.plan"]._uses_margin(company.id)
-            bases = invoices._points_pool_bases(config, margin=margin)
-            if not bases:
-                continue
-            members = self.env["points.member"]._get_or_create_ids(
-                pool, sorted({partner_id for _inv, _order, partner_id in bases})
-            )
-            lots = pool._insert_pending(
-                [
-                    (invoice_id, order_id, members[partner_id], partner_id, amounts)
-                    for (invoice_id, order_id, partner_id), amounts in bases.items()
-                ],
-                config,
-            )
-            created |= lots
-            if lots and self.env["points.commission.plan"]._get_active_plan_id(
-                company.id
-            ):
-                # commissions accrue on the same trigger (inserted, journalized by the job)
-                by_lot = {
-                    lot: bases[
-                        lot.invoice_id.id, lot.sale_order_id.id, lot.partner_id.id
-                    ]
-                    for lot in lots
-                }
-                self.env["points.commission.line"]._accrue_lots(lots, bases=by_lot)
-            if lots and not config["return_window_days"]:
-                pool._trigger_settlement()
-        return created
+            orders += company_invoices._points_pool_order_inputs(config, margin=margin)
+        return Pool._book_orders(orders)
 
-    def _points_pool_bases(self, config, margin=False):
-        """Basis, inflow, margin (minor units) and units per product of these
-        invoices, per (invoice, sale order, customer): the bases of the pool and
-        of the commissions, in one query.
+    @api.model
+    def _points_pool_sale_lines_sql(self):
+        """A condition on the invoice lines ``l`` the sale source books (another
+        source may claim some: the till books what it invoices itself)."""
+        return SQL("TRUE")
+
+    def _points_pool_order_inputs(self, config, margin=False):
+        """The paid orders of these invoices as the pool's plain input: one
+        ``OrderInput`` per (invoice, sale order), from one query.
 
         Basis: untaxed amount in company currency.  Inflow: Σ rate x base, the
         rate of the product, else of its category (nearest first), else of the
         pool, rounded half up per order.  The margin (which reads product
         costs) is computed only when the pool or a commission rule needs it.
-
-        :return: ``{(invoice id, order id, commercial partner id): (basis,
-            inflow, margin, {product id: quantity})}``
         """
         if not self:
-            return {}
+            return []
         digits = config["digits"]
         margin_needed = margin or config["contribution_base"] == "margin"
         default_rate = Fraction(config["contribution_rate"]) / 100
         # the query reads these: what the ORM holds must be written first
         for model, names in (
+            ("account.move", ["name"]),
             ("account.move.line", ["move_id", "product_id", "quantity", "balance"]),
             ("sale.order.line", ["order_id", "invoice_lines"]),
             (
                 "sale.order",
                 [
+                    "name",
                     "partner_id",
                     "partner_shipping_id",
                     "points_store_id",
@@ -165,29 +129,17 @@ class AccountMove(models.Model):
                 ],
             ),
             ("res.partner", ["commercial_partner_id", "state_id", "city", "zip"]),
-            ("product.product", ["product_tmpl_id"]),
-            (
-                "product.template",
-                ["categ_id", "points_pool_rate_set", "points_pool_rate"],
-            ),
-            (
-                "product.category",
-                ["parent_path", "points_pool_rate_set", "points_pool_rate"],
-            ),
         ):
             self.env[model].flush_model(names)
+        Pool = self.env["points.pool"]
+        Pool._flush_rate_fields()
         self.env.cr.execute(
             SQL(
                 """
                 SELECT l.move_id, l.id, l.product_id, l.quantity::text, (-l.balance)::text,
                        o.id, rp.commercial_partner_id, o.partner_shipping_id,
                        o.points_store_id, o.points_service_point_id, o.points_pickup_date,
-                       ship.state_id, ship.city, ship.zip,
-                       CASE WHEN t.points_pool_rate_set THEN t.points_pool_rate::text END,
-                       (SELECT c2.points_pool_rate::text FROM product_category c2
-                         WHERE c2.points_pool_rate_set
-                           AND c2.id::text = ANY(string_to_array(rtrim(c.parent_path, '/'), '/'))
-                         ORDER BY length(c2.parent_path) DESC LIMIT 1)
+                       o.name, ship.state_id, ship.city, ship.zip, rate.own, rate.category
                   FROM account_move_line l
                   JOIN LATERAL (SELECT sl.order_id FROM sale_order_line_invoice_rel r
                                   JOIN sale_order_line sl ON sl.id = r.order_line_id
@@ -196,33 +148,18 @@ class AccountMove(models.Model):
                   JOIN sale_order o ON o.id = rel.order_id
                   JOIN res_partner rp ON rp.id = o.partner_id
                   LEFT JOIN res_partner ship ON ship.id = o.partner_shipping_id
-                  LEFT JOIN product_product p ON p.id = l.product_id
-                  LEFT JOIN product_template t ON t.id = p.product_tmpl_id
-                  LEFT JOIN product_category c ON c.id = t.categ_id
-                 WHERE l.move_id = ANY(%s) AND l.display_type = 'product'
+                  LEFT JOIN LATERAL (%s) AS rate(product_id, own, category) ON TRUE
+                 WHERE l.move_id = ANY(%s) AND l.display_type = 'product' AND %s
                  ORDER BY l.move_id, l.id
                 """,
+                Pool._product_rates_sql(SQL("l.product_id")),
                 self.ids,
+                self._points_pool_sale_lines_sql(),
             )
         )
         rows = self.env.cr.fetchall()
-        # what the commission accrual reads of the orders, as the ORM would cache it
-        orders = {row[5]: row[7:11] for row in rows}
-        Order = self.env["sale.order"]
-        records = Order.browse(list(orders))
-        for index, name in enumerate(
-            ("partner_shipping_id", "points_store_id", "points_service_point_id")
-        ):
-            self.env.cache.update(
-                records, Order._fields[name], [orders[o][index] or None for o in orders]
-            )
-        self.env.cache.update(
-            records,
-            Order._fields["points_pickup_date"],
-            [orders[o][3] or None for o in orders],
-        )
-        # and of the delivery addresses (the regional agents)
-        addresses = {row[7]: row[11:14] for row in rows if row[7]}
+        # what the commission accrual reads of the delivery addresses (regions)
+        addresses = {row[7]: row[12:15] for row in rows if row[7]}
         Partner = self.env["res.partner"]
         shipping = Partner.browse(list(addresses))
         for index, name in enumerate(("state_id", "city", "zip")):
@@ -243,49 +180,49 @@ class AccountMove(models.Model):
                 )
                 for line in lines
             }
-        amounts = defaultdict(lambda: [0, Fraction(0), 0, defaultdict(Fraction)])
-        for (
-            move_id,
-            line_id,
-            product_id,
-            quantity,
-            untaxed,
-            order_id,
-            partner_id,
-            *_order_and_address,
-            own_rate,
-            category_rate,
-        ) in rows:
-            untaxed = money.round_minor(untaxed, digits)
-            line_margin = max(untaxed - costs[line_id], 0) if margin_needed else 0
-            base = line_margin if config["contribution_base"] == "margin" else untaxed
-            rate = own_rate if own_rate is not None else category_rate
-            rate = default_rate if rate is None else Fraction(rate) / 100
-            entry = amounts[move_id, order_id, partner_id]
-            entry[0] += untaxed
-            entry[1] += rate * base
-            entry[2] += line_margin
-            if product_id:
-                entry[3][product_id] += money.fraction_of(quantity)
-        return {
-            key: (basis, floor(inflow + Fraction(1, 2)), margin_, dict(units))
-            for key, (basis, inflow, margin_, units) in amounts.items()
-            if basis > 0 and floor(inflow + Fraction(1, 2)) > 0
-        }
-
-    def _points_pool_order_bases(self, pool, margin=True):
-        """The bases of this invoice per sale order (see :meth:`_points_pool_bases`).
-
-        :return: ``{sale.order: (basis, inflow, margin, units)}``
-        """
-        self.ensure_one()
-        config = pool._get_checkout_config(pool.company_id.id)
-        return {
-            self.env["sale.order"].browse(order_id): values
-            for (_inv, order_id, _partner), values in self._points_pool_bases(
-                config, margin=margin
-            ).items()
-        }
+        groups = defaultdict(list)
+        heads = {}
+        for row in rows:
+            (move_id, line_id, product_id, quantity, untaxed, order_id, partner_id) = row[:7]
+            own_rate, category_rate = row[15:17]
+            groups[move_id, order_id, partner_id].append(
+                order_core.OrderLine(
+                    product_id=product_id,
+                    quantity=money.fraction_of(quantity),
+                    untaxed=money.round_minor(untaxed, digits),
+                    cost=costs.get(line_id) if margin_needed else None,
+                    rate=rate_share(own_rate, category_rate),
+                )
+            )
+            heads[move_id, order_id, partner_id] = row[7:12]
+        company_id = config["company_id"]
+        inputs = []
+        for (move_id, order_id, partner_id), lines in groups.items():
+            basis, inflow, margin_, units = order_core.order_amounts(
+                lines, default_rate, config["contribution_base"]
+            )
+            shipping_id, store_id, point_id, pickup, name = heads[move_id, order_id, partner_id]
+            inputs.append(
+                order_core.OrderInput(
+                    key=f"account.move:{move_id}/sale.order:{order_id}",
+                    origin=f"account.move:{move_id}",
+                    company_id=company_id,
+                    partner_id=partner_id,
+                    basis=basis,
+                    inflow=inflow,
+                    margin=margin_,
+                    units=units,
+                    store_id=store_id,
+                    service_point_id=point_id,
+                    pickup_date=pickup,
+                    address_id=shipping_id,
+                    res_model="sale.order",
+                    res_id=order_id,
+                    ref=name,
+                    links={"sale_order_id": order_id, "invoice_id": move_id},
+                )
+            )
+        return inputs
 
     # ------------------------------------------------------------------
     # credit notes: refunds before and after settlement, exactly once
@@ -332,7 +269,7 @@ class AccountMove(models.Model):
         The idempotency key ``refund:<credit note>:<lot>`` makes a second
         processing of the same credit note a no-op.
         """
-        Move = self.env["points.pool.move"].sudo()
+        Pool = self.env["points.pool"].sudo()
         for refund in self:
             invoice = refund.reversed_entry_id
             if refund.points_refund_pending:
@@ -344,41 +281,10 @@ class AccountMove(models.Model):
                 money.fraction_of(abs(refund.amount_untaxed_signed))
                 / money.fraction_of(abs(invoice.amount_untaxed_signed)),
             )
-            lots = invoice.points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
-            for pool in lots.pool_id:
-                keys = {
-                    lot: f"refund:{refund.id}:{lot.id}"
-                    for lot in lots
-                    if lot.pool_id == pool
-                }
-                todo = []
-                with pool._operation(source=refund) as engine:
-                    # under the lock: a concurrent run may have applied it
-                    done = set(
-                        Move.search(
-                            [("idempotency_key", "in", list(keys.values()))]
-                        ).mapped("idempotency_key")
-                    )
-                    firsts = []
-                    for lot, key in keys.items():
-                        core_lot = engine.store.get(lot.id)
-                        if key in done or fraction <= 0 or core_lot.refunded >= 1:
-                            continue
-                        if core_lot.state == "cancelled":
-                            continue
-                        firsts.append((len(engine.events), key))
-                        engine.refund(core_lot, fraction)
-                        todo.append(lot)
-                    engine.idempotency = firsts
-                if not todo:
-                    continue
-                # commissions: the same share, once per (credit note, lot)
-                self.env["points.commission.line"]._reverse_lots(
-                    self.env["points.lot"].browse([lot.id for lot in todo]),
-                    fraction,
-                    f"refund:{refund.id}",
-                    source=refund,
-                )
+            lots = Pool._refund_orders(
+                f"account.move:{invoice.id}", fraction, str(refund.id), source=refund
+            )
+            if lots:
                 refund.message_post(
                     body=_(
                         "Points pool: %(share)s%% of the order's points refunded.",

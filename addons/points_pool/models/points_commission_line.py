@@ -234,7 +234,6 @@ class PointsCommissionLine(models.Model):
         "amount",
         "base_amount",
         "lot_id",
-        "sale_order_id",
         "buyer_id",
         "date_due",
         "dividend_pool_id",
@@ -249,6 +248,7 @@ class PointsCommissionLine(models.Model):
         now = fields.Datetime.now()
         uid = self.env.uid
         columns = self._INSERT_COLUMNS
+        columns = self._INSERT_COLUMNS + self._source_links()
         rows = SQL(", ").join(
             SQL(
                 "(%s)",
@@ -270,20 +270,25 @@ class PointsCommissionLine(models.Model):
                 rows,
             )
         )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        lines = self.browse([row[0] for row in self.env.cr.fetchall()])
+        # the sources' lists of commissions changed under the ORM
+        for name in self._source_links():
+            comodel = self.env[self._fields[name].comodel_name]
+            if "points_commission_line_ids" in comodel._fields:
+                comodel.invalidate_model(["points_commission_line_ids"])
+        return lines
 
     def _prepare_accruals(self, plan, rules, lots, bases):
         pool = lots.pool_id[:1]
         digits = pool.currency_id.decimal_places
         kinds = {rule.kind for rule in rules}
         uplines = self._get_uplines(lots.member_id) if kinds & set(TREE_KINDS) else {}
-        orders = lots.sale_order_id
         regions = {}
         if core.REGIONAL in kinds:
             regions = (
                 self.env["points.region"]
                 .sudo()
-                ._resolve_addresses(pool.company_id, orders.partner_shipping_id)
+                ._resolve_addresses(pool.company_id, lots.address_id)
             )
         hold = timedelta(days=pool.commission_hold_days)
         dividend_pools = {
@@ -294,8 +299,8 @@ class PointsCommissionLine(models.Model):
             .mapped(lambda r: (r.id, r.dividend_pool_id.id))
         }
         vals_list, computed = [], []
+        links = self._source_links()
         for lot in lots:
-            order = lot.sale_order_id
             if bases and lot in bases:
                 basis, inflow, margin, units = bases[lot]
             else:
@@ -303,19 +308,18 @@ class PointsCommissionLine(models.Model):
             core_order = core.Order(
                 amount=basis, margin=margin, inflow=inflow, units=units
             )
-            store = order.points_store_id
             lines = core.compute(
                 rules,
                 core_order,
                 uplines.get(lot.member_id.id, []),
-                regions=regions.get(order.partner_shipping_id.id, {}),
-                service_point=order.points_service_point_id.member_id.id or None
-                if order.points_pickup_date
+                regions=regions.get(lot.address_id.id, {}),
+                service_point=lot.service_point_id.member_id.id or None
+                if lot.pickup_date
                 else None,
-                store_recruiter=store.points_store_recruiter_id.id or None,
+                store_recruiter=lot.store_id.points_store_recruiter_id.id or None,
             )
             date_due = (lot.date_paid or fields.Datetime.now()) + hold
-            computed.append((lot, order, basis, date_due, lines))
+            computed.append((lot, basis, date_due, lines))
         payees = (
             self.env["points.member"]
             .sudo()
@@ -331,7 +335,8 @@ class PointsCommissionLine(models.Model):
             )
         )
         partner_of = {member.id: member.partner_id.id for member in payees}
-        for lot, order, basis, date_due, lines in computed:
+        for lot, basis, date_due, lines in computed:
+            lot_links = {name: lot[name].id for name in links}
             for line in lines:
                 vals_list.append(
                     {
@@ -347,7 +352,7 @@ class PointsCommissionLine(models.Model):
                         "amount": money.to_decimal(line.amount, digits),
                         "base_amount": money.to_decimal(basis, digits),
                         "lot_id": lot.id,
-                        "sale_order_id": order.id,
+                        **lot_links,
                         "buyer_id": lot.member_id.id,
                         "date_due": date_due,
                         "dividend_pool_id": dividend_pools.get(line.rule_id, False)
@@ -449,10 +454,17 @@ class PointsCommissionLine(models.Model):
         return True
 
     def _get_ref(self, label):
-        orders = self.sale_order_id
-        if len(orders) == 1:
-            return f"{label} - {orders.name}"
+        refs = set(self.lot_id.mapped("source_ref"))
+        if len(refs) == 1 and all(refs):
+            return f"{label} - {refs.pop()}"
         return f"{label} ({len(self)})"
+
+    @api.model
+    def _source_links(self):
+        """The lots' source links a commission line carries too (same field)."""
+        return tuple(
+            name for name in self.env["points.lot"]._get_source_links() if name in self._fields
+        )
 
     @api.model
     def _post_unposted(self, pool, limit=5000):
@@ -631,7 +643,7 @@ class PointsCommissionLine(models.Model):
                         "amount": money.to_float(back[0].amount, digits),
                         "base_amount": line.base_amount,
                         "lot_id": lot.id,
-                        "sale_order_id": line.sale_order_id.id,
+                        **{name: line[name].id for name in self._source_links()},
                         "buyer_id": line.buyer_id.id,
                         "date_due": line.date_due,
                         "origin_id": line.id,

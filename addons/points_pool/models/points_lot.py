@@ -1,5 +1,8 @@
+from fractions import Fraction
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..core import money
 
@@ -33,6 +36,30 @@ class PointsLot(models.Model):
         "points.member", required=True, index=True, readonly=True
     )
     partner_id = fields.Many2one(related="member_id.partner_id", store=True, index=True)
+    # what the order source said of the order (core.order.OrderInput): the
+    # pool and the commissions read these, never the source's own models
+    source_key = fields.Char(
+        "Booking key",
+        readonly=True,
+        copy=False,
+        help="Idempotency key of the booking: one live lot per key.",
+    )
+    origin_key = fields.Char(
+        "Order key",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="What a refund of the order names to reach its lots.",
+    )
+    source_ref = fields.Char("Source document", readonly=True, copy=False)
+    margin = fields.Monetary(readonly=True)
+    units = fields.Json("Products", readonly=True, copy=False)
+    store_id = fields.Many2one("res.partner", "Store", readonly=True, index="btree_not_null")
+    service_point_id = fields.Many2one(
+        "points.service.point", readonly=True, index="btree_not_null"
+    )
+    pickup_date = fields.Datetime("Pickup verified", readonly=True)
+    address_id = fields.Many2one("res.partner", "Delivery address", readonly=True)
     sale_order_id = fields.Many2one("sale.order", index="btree_not_null", readonly=True)
     invoice_id = fields.Many2one("account.move", index="btree_not_null", readonly=True)
     state = fields.Selection(
@@ -79,18 +106,25 @@ class PointsLot(models.Model):
             "CREATE INDEX IF NOT EXISTS points_lot_pending_idx ON points_lot "
             "(pool_id, settle_date, id) WHERE state = 'pending'"
         )
-        # one live lot per (invoice, order): a replayed payment books nothing
-        # (the checkout path inserts with ON CONFLICT DO NOTHING on it)
+        # one live lot per booking key: a replayed payment or a POS order synced
+        # twice books nothing (the seam inserts with ON CONFLICT DO NOTHING on it)
+        self.env.cr.execute("DROP INDEX IF EXISTS points_lot_source_uniq")
         self.env.cr.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS points_lot_source_uniq ON points_lot "
-            "(invoice_id, sale_order_id) WHERE state != 'cancelled'"
+            "CREATE UNIQUE INDEX IF NOT EXISTS points_lot_source_key_uniq ON points_lot "
+            "(source_key) WHERE state != 'cancelled'"
         )
 
-    @api.depends("sale_order_id", "invoice_id")
+    @api.model
+    def _get_source_links(self):
+        """Lot fields an order source may fill through ``OrderInput.links`` (a
+        source addon adds its own, e.g. ``pos_order_id``); commission lines
+        carry the same links when they have the field."""
+        return ("sale_order_id", "invoice_id")
+
+    @api.depends("source_ref")
     def _compute_name(self):
         for lot in self:
-            source = lot.sale_order_id.name or lot.invoice_id.name or ""
-            lot.name = f"#{lot.id} {source}".strip()
+            lot.name = f"#{lot.id} {lot.source_ref or ''}".strip()
 
     @api.depends("held", "realized", "cap", "pool_id.fund", "pool_id.supply")
     def _compute_value(self):
@@ -111,20 +145,32 @@ class PointsLot(models.Model):
         raise UserError(_("Lots are part of the pool's books and cannot be deleted."))
 
     def _get_commission_bases(self):
-        """``(basis, inflow, margin, units)`` of the lot's order, minor units."""
+        """``(basis, inflow, margin, units)`` of what is left of the lot's order
+        (minor units): what its source booked, less the share refunded since."""
         self.ensure_one()
         digits = self.currency_id.decimal_places
-        bases = (
-            self.invoice_id._points_pool_order_bases(self.pool_id).get(
-                self.sale_order_id
-            )
-            if self.invoice_id
-            else None
+        left = 1 - Fraction(self.refunded_share or 0)
+        return (
+            money.round_minor(self.basis, digits),
+            money.round_minor(self.inflow, digits),
+            int(left * money.round_minor(self.margin, digits)),
+            {
+                int(product): left * Fraction(qty)
+                for product, qty in (self.units or {}).items()
+                if left * Fraction(qty) > 0
+            },
         )
-        if bases:
-            return bases
-        basis = money.round_minor(self.basis, digits)
-        return basis, money.round_minor(self.inflow, digits), basis, {}
+
+    def _set_pickup_verified(self, date):
+        """The order source says the order was picked up (service-point rule)."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE points_lot SET pickup_date = %s WHERE id IN %s AND pickup_date IS NULL",
+                date,
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["pickup_date"])
 
     def _is_still_paid(self):
         """At settlement: is the order's invoice still paid (not reset or reversed)?"""

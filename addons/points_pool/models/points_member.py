@@ -298,10 +298,13 @@ class PointsMember(models.Model):
         return existing | created
 
     @api.model
-    def _get_or_create_ids(self, pool, partner_ids):
+    def _get_or_create_ids(self, pool, partner_ids, enrolled=None):
         """``{partner id: member id}`` in ``pool`` for these commercial partners,
         enrolling the missing ones: one query when all are members (the
-        checkout path)."""
+        checkout path).
+
+        :param enrolled: a set that receives the partner ids enrolled now
+        """
         self.env.cr.execute(
             SQL(
                 "SELECT partner_id, id FROM points_member WHERE pool_id = %s "
@@ -318,6 +321,8 @@ class PointsMember(models.Model):
             partners = self.env["res.partner"].browse(missing)
             for member in self._get_or_create(pool, partners):
                 members[member.partner_id.id] = member.id
+            if enrolled is not None:
+                enrolled.update(missing)
         return members
 
     def _lock(self):

@@ -671,9 +671,9 @@ class PointsReferralNode(models.Model):
                       FROM points_referral_node n
                       JOIN points_lot l ON l.member_id = n.member_id
                        AND l.state IN %(states)s AND l.basis > 0
-                      JOIN sale_order_line sol ON sol.order_id = l.sale_order_id
-                       AND sol.qty_invoiced > 0
-                      JOIN points_rank_package_rel rel ON rel.product_id = sol.product_id
+                     CROSS JOIN LATERAL jsonb_object_keys(COALESCE(l.units, '{}'::jsonb))
+                           AS u(product)
+                      JOIN points_rank_package_rel rel ON rel.product_id = u.product::int
                       JOIN points_rank r ON r.id = rel.rank_id AND r.active
                        AND r.company_id = %(company)s
                      WHERE n.company_id = %(company)s

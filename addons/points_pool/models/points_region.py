@@ -273,10 +273,13 @@ class PointsServicePoint(models.Model):
     order_count = fields.Integer(compute="_compute_order_count")
 
     def _compute_order_count(self):
+        # orders of every source picked up here: the lots they booked
         counts = dict(
-            self.env["sale.order"]._read_group(
-                [("points_service_point_id", "in", self.ids)],
-                ["points_service_point_id"],
+            self.env["points.lot"]
+            .sudo()
+            ._read_group(
+                [("service_point_id", "in", self.ids), ("state", "!=", "cancelled")],
+                ["service_point_id"],
                 ["__count"],
             )
         )

@@ -97,6 +97,11 @@ class SaleOrder(models.Model):
             )
         lots = self.sudo().points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
         if lots:
+            # the seam: the pool and the commissions read the lot, not the order
+            for order in self:
+                order_lots = lots.filtered(lambda lot, o=order: lot.sale_order_id == o)
+                if order_lots:
+                    order_lots._set_pickup_verified(order.points_pickup_date)
             self.env["points.commission.line"].sudo()._accrue_lots(
                 lots, kinds=("service_point",), check_existing=True
             )

@@ -702,3 +702,48 @@ class TestPoolUnderLoad(ConcurrencyCase):
             self.assertTrue(line.account_move_id)
             self.assertEqual(line.account_move_id.state, "posted")
         self.assertFalse(self._state()["problems"])
+
+
+class TestOrderSourceSeam(ConcurrencyCase):
+    """Issue 10: the seam every order source books through is exactly-once
+    under real concurrency: the same booking key from two transactions at once
+    (a till's retry racing the first sync) gives one lot, one pending line."""
+
+    def test_same_booking_key_from_two_transactions_books_one_lot(self):
+        from ..core.order import OrderInput
+
+        with self.registry.cursor() as cr:
+            partner = (
+                self._env(cr)["res.partner"]
+                .create({"name": f"Racer {uuid.uuid4().hex[:6]}", "company_id": self.ids["company"]})
+                .id
+            )
+        key = f"test.source:{uuid.uuid4().hex}"
+
+        def book(env):
+            env["points.pool"]._book_orders(
+                [
+                    OrderInput(
+                        key=key,
+                        origin=key,
+                        company_id=self.ids["company"],
+                        partner_id=partner,
+                        basis=100000,
+                        inflow=30000,
+                        ref="RACE",
+                    )
+                ]
+            )
+
+        before = self._state()
+        self._run_parallel(book, book)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            lots = env["points.lot"].search([("source_key", "=", key)])
+            self.assertEqual(len(lots), 1)
+            self.assertEqual((lots.basis, lots.inflow), (1000.0, 300.0))
+            lines = env["points.pool.move"].search([("lot_id", "=", lots.id)])
+            self.assertEqual(lines.mapped("kind"), ["pending"])
+        after = self._state()
+        # one order's inflow reached the fund, not two
+        self.assertAlmostEqual(after["fund"] - before["fund"], 300.0, places=2)
