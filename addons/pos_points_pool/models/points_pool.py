@@ -1,0 +1,81 @@
+from odoo import _, fields, models
+from odoo.tools import format_date
+
+from odoo.addons.points_pool.core import money
+from odoo.addons.points_pool.core.pool import POINT_DIGITS
+
+
+class PointsPool(models.Model):
+    _inherit = "points.pool"
+
+    def _process_refund_queue(self, limit=200):
+        """Also the refunds synced from the tills (``points_refund_pending``)."""
+        refunds = super()._process_refund_queue(limit=limit)
+        pos_refunds = (
+            self.env["pos.order"]
+            .sudo()
+            .search(
+                [
+                    ("points_refund_pending", "=", True),
+                    ("company_id", "=", self.company_id.id),
+                ],
+                order="id",
+                limit=limit,
+            )
+        )
+        if pos_refunds:
+            pos_refunds._points_pool_refund()
+        return refunds
+
+    def _pos_points_display(self, points):
+        return f"{points:,.{POINT_DIGITS}f}".rstrip("0").rstrip(".") or "0"
+
+    def _pos_price_display(self):
+        self.ensure_one()
+        return f"{self.currency_id.symbol or ''}{self.price_exact:.4f}"
+
+    def _pos_receipt_values(self, order, lots, member):
+        """What the receipt of ``order`` prints (booked points or the estimate
+        while pending, the member's balance, price, progress to exit)."""
+        self.ensure_one()
+        digits = self.currency_id.decimal_places
+        pending = lots.filtered(lambda lot: lot.state == "pending")
+        points = sum(lots.mapped("minted"))
+        estimate = sum(
+            self._estimate_points(money.round_minor(lot.inflow, digits)) for lot in pending
+        )
+        until = max(pending.mapped("settle_date")) if pending else False
+        return {
+            "booked": bool(lots),
+            "state": "pending" if pending else (lots[:1].state or "refund"),
+            "pending_until": format_date(self.env, until) if until else False,
+            "points": float(points) + float(estimate) / 10**POINT_DIGITS,
+            "points_display": self._pos_points_display(
+                float(points) + float(estimate) / 10**POINT_DIGITS
+            ),
+            "balance_display": self._pos_points_display(member.points_held),
+            "price_display": self._pos_price_display(),
+            "exit_progress": round(member.exit_progress, 2),
+            "disclosure": self._pos_disclosure(),
+        }
+
+    def _pos_disclosure(self):
+        return _(
+            "Points depend on future purchases: not guaranteed, not a deposit, "
+            "not an investment."
+        )
+
+    def _pos_member_values(self, partner, member):
+        self.ensure_one()
+        return {
+            "id": partner.id,
+            "name": partner.display_name,
+            "phone": partner.phone or partner.mobile or "",
+            "code": member.referral_code or False,
+            "member": bool(member),
+            "points": member.points_held,
+            "points_display": self._pos_points_display(member.points_held),
+            "price": self.price,
+            "price_display": self._pos_price_display(),
+            "today": fields.Date.to_string(fields.Date.context_today(self)),
+        }

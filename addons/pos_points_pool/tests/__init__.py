@@ -1,0 +1,1 @@
+from . import test_pos_points_pool, test_tour
