@@ -37,6 +37,21 @@ class PosOrder(models.Model):
         )
         return res
 
+    #: what the till never needs to receive back (``sync_from_ui`` reads the
+    #: order's POS fields: these would cost queries on every sync)
+    _POINTS_POOL_BACKEND_FIELDS = (
+        "points_lot_ids",
+        "points_commission_line_ids",
+        "points_minted",
+        "points_refund_pending",
+    )
+
+    def _load_pos_data_fields(self, config_id):
+        fields_ = super()._load_pos_data_fields(config_id)
+        if not fields_:  # all of them the user may read, as ``read([])`` does
+            fields_ = self.check_field_access_rights("read", None)
+        return [name for name in fields_ if name not in self._POINTS_POOL_BACKEND_FIELDS]
+
     def _compute_points_minted(self):
         minted = dict(
             self.env["points.lot"]
@@ -96,10 +111,12 @@ class PosOrder(models.Model):
         self.ensure_one()
         digits = self.currency_id.decimal_places
         total = sum(money.round_minor(p.amount, digits) for p in self.payment_ids)
+        # "customer account": a method without journal (what its ``type``
+        # computes, without reading the journals: the till's path)
         later = sum(
             money.round_minor(p.amount, digits)
             for p in self.payment_ids
-            if p.payment_method_id.type == "pay_later"
+            if not p.payment_method_id.journal_id
         )
         if total <= 0:
             return Fraction(0)
