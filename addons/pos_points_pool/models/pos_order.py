@@ -74,9 +74,8 @@ class PosOrder(models.Model):
         refunds = self.filtered(lambda order: order.lines.refunded_orderline_id)
         if refunds:
             refunds._points_pool_queue_refund()
-        sales = self - refunds
-        if sales:
-            sales._points_pool_book("now")
+        # what is sold (an exchange sells new lines on the refund order too)
+        self._points_pool_book("now")
         return res
 
     def _points_pool_book(self, part):
@@ -118,6 +117,8 @@ class PosOrder(models.Model):
             for p in self.payment_ids
             if not p.payment_method_id.journal_id
         )
+        if not later:
+            return Fraction(1 if part == "now" else 0)
         if total <= 0:
             return Fraction(0)
         share = Fraction(later, total) if part == "later" else Fraction(total - later, total)
@@ -134,7 +135,7 @@ class PosOrder(models.Model):
         )
         rates = rates if rates is not None else {}
         lines = []
-        for line in self.lines:
+        for line in self.lines.filtered(lambda line: not line.refunded_orderline_id):
             # company currency, rounded half up to its minor unit
             untaxed = floor(
                 money.fraction_of(line.price_subtotal) / rate * 10**digits + Fraction(1, 2)
@@ -246,6 +247,7 @@ class PosOrder(models.Model):
     @api.model
     def points_pool_receipt(self, uuids):
         """What the receipt prints of these orders' points, per uuid."""
+        self.env["res.partner"]._points_pool_check_pos_user()
         orders = self.search([("uuid", "in", list(uuids or []))])
         result = {}
         Lot = self.env["points.lot"].sudo()

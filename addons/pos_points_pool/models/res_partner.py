@@ -1,7 +1,8 @@
 import re
 from fractions import Fraction
 
-from odoo import api, models
+from odoo import _, api, models
+from odoo.exceptions import AccessError
 
 from odoo.addons.points_pool.core import money
 from odoo.addons.points_pool.core import order as order_core
@@ -15,6 +16,12 @@ _URL_CODE = re.compile(r"/r/([A-Za-z0-9_-]+)/?(?:[?#].*)?$")
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    @api.model
+    def _points_pool_check_pos_user(self):
+        """Members' points are shown at the till only: POS users, not portal users."""
+        if not self.env.user.has_group("point_of_sale.group_pos_user"):
+            raise AccessError(_("Only Point of Sale users can look up points members."))
+
     # ------------------------------------------------------------------
     # the till asks the server: no member is loaded when a session opens
     # ------------------------------------------------------------------
@@ -27,6 +34,7 @@ class ResPartner(models.Model):
 
         :return: a list of dicts (see ``points.pool._pos_member_values``)
         """
+        self._points_pool_check_pos_user()
         config = self.env["pos.config"].browse(int(config_id)).exists()
         query = (query or "").strip()
         if not config or not query:
@@ -96,6 +104,7 @@ class ResPartner(models.Model):
         :param lines: ``[{"product_id", "qty", "price_subtotal"}]``, untaxed,
             in the till's currency
         """
+        self._points_pool_check_pos_user()
         config = self.env["pos.config"].browse(int(config_id)).exists()
         if not config:
             return {"active": False}

@@ -2,7 +2,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
@@ -222,6 +222,26 @@ class TestPosRefunds(PosPointsCommon):
         self._sync_refund(order, 1)
         self.assertEqual(lot.held, 0.0)
 
+    def test_exchange_refunds_the_old_and_books_the_new(self):
+        """A refund order that also sells (an exchange): the returned unit is
+        reversed pro rata, the new line earns like any sale."""
+        order, lot = self._sell_two()
+        other = self.create_product("Tea", self.categ_basic, 150.0)
+        data = self._refund_data(order, 1)
+        new_line = self.create_ui_order_data([(other, 1)], customer=self.customer)["lines"][0]
+        data["lines"].append(new_line)
+        data["payment_ids"] = [(0, 0, {"amount": 50.0, "name": fields.Datetime.now(), "payment_method_id": self.cash_pm1.id})]
+        data.update(amount_total=50.0, amount_paid=50.0)
+        exchange = self.env["pos.order"].browse(
+            self.env["pos.order"].sync_from_ui([data])["pos.order"][0]["id"]
+        )
+        self.pool._process_refund_queue()
+        self.assertEqual(lot.refunded_percent, 50.0)
+        self.assertEqual(lot.held, 21.0)
+        new_lot = self._lots(exchange)
+        self.assertEqual((new_lot.basis, new_lot.inflow), (150.0, 45.0))
+        self.assertEqual(new_lot.units, {str(other.id): "1"})
+
     def test_refund_before_settlement_and_of_a_late_order(self):
         """A refund inside the return window, of an order synced late."""
         self.pool.return_window_days = 7
@@ -356,6 +376,18 @@ class TestPosTillServices(PosPointsCommon):
         self.assertTrue(row["member"])
         self.assertEqual(row["code"], code)
         self.assertFalse(Partner.points_pool_pos_lookup("", self.config.id))
+        # a portal user (or any non-POS user) gets nothing of the members
+        portal = self.env["res.users"].create(
+            {
+                "name": "Portal Peeker",
+                "login": "peeker@example.com",
+                "groups_id": [(6, 0, [self.env.ref("base.group_portal").id])],
+            }
+        )
+        with self.assertRaises(AccessError):
+            Partner.with_user(portal).points_pool_pos_lookup(code, self.config.id)
+        with self.assertRaises(AccessError):
+            self.env["pos.order"].with_user(portal).points_pool_receipt(["x"])
         self.assertFalse(Partner.points_pool_pos_lookup("no such person zz", self.config.id))
 
     def test_estimate_is_the_server_core_and_matches_the_booking(self):
