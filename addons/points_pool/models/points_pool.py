@@ -1351,7 +1351,9 @@ class PointsPool(models.Model):
             return refunded
         lots = Lot.search([("origin_key", "=", origin), ("state", "!=", "cancelled")])
         for pool in lots.pool_id:
-            keys = {lot: f"refund:{key}:{lot.id}" for lot in lots if lot.pool_id == pool}
+            keys = {
+                lot: f"refund:{key}:{lot.id}" for lot in lots if lot.pool_id == pool
+            }
             todo = []
             with pool._operation(source=source) as engine:
                 # under the lock: a concurrent run may have applied it
@@ -1404,8 +1406,14 @@ class PointsPool(models.Model):
     def _flush_rate_fields(self):
         for model, names in (
             ("product.product", ["product_tmpl_id"]),
-            ("product.template", ["categ_id", "points_pool_rate_set", "points_pool_rate"]),
-            ("product.category", ["parent_path", "points_pool_rate_set", "points_pool_rate"]),
+            (
+                "product.template",
+                ["categ_id", "points_pool_rate_set", "points_pool_rate"],
+            ),
+            (
+                "product.category",
+                ["parent_path", "points_pool_rate_set", "points_pool_rate"],
+            ),
         ):
             self.env[model].flush_model(names)
 
@@ -1416,7 +1424,9 @@ class PointsPool(models.Model):
             return {}
         self._flush_rate_fields()
         self.env.cr.execute(
-            self._product_rates_sql(SQL(", ").join(SQL("%s", pid) for pid in product_ids))
+            self._product_rates_sql(
+                SQL(", ").join(SQL("%s", pid) for pid in product_ids)
+            )
         )
         return {
             product_id: rate_share(own, category)
@@ -1451,7 +1461,7 @@ class PointsPool(models.Model):
             raise ValueError(f"not a source link of points.lot: {sorted(unknown)}")
         values = SQL(", ").join(
             SQL(
-                "(%s, %s, %s, %s, %s, %s, %s::numeric, %s::numeric, %s::numeric, "
+                "(%s, %s, %s, %s::varchar, %s::int, %s, %s::numeric, %s::numeric, %s::numeric, "
                 "%s::numeric, %s::jsonb, %s::int, %s::int, %s::timestamp, %s::int, "
                 "%s%s)",
                 order.key,
@@ -1470,7 +1480,9 @@ class PointsPool(models.Model):
                 order.pickup_date or None,
                 order.address_id or None,
                 order.partner_id,
-                SQL("").join(SQL(", %s::int", order.links.get(name) or None) for name in links),
+                SQL("").join(
+                    SQL(", %s::int", order.links.get(name) or None) for name in links
+                ),
             )
             for order, member_id in rows
         )
