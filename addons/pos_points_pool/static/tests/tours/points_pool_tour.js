@@ -63,6 +63,10 @@ function pickMember(name) {
     ];
 }
 
+//: what the order screen showed the order earns ("This order earns ≈ X points"),
+//: as the server displayed it: the receipt must print exactly that number
+let estimatedPoints = null;
+
 function estimateShown() {
     return inLeftSide([
         {
@@ -77,8 +81,33 @@ function estimateShown() {
             content: "the order shows what it earns (asked to the server)",
             trigger:
                 ".pos-points-pool-order .pos-points-pool-estimate:not(.opacity-50):contains('This order earns ≈')",
+            run() {
+                const text = this.anchor.textContent.trim();
+                const match = /This order earns ≈ (\S+) points/.exec(text);
+                if (!match) {
+                    throw new Error(`no points in the estimate: '${text}'`);
+                }
+                estimatedPoints = match[1];
+            },
         },
     ]);
+}
+
+function receiptPointsAsEstimated() {
+    return {
+        content: "the receipt prints the points the order screen estimated, pending until the return window closes",
+        trigger:
+            ".pos-receipt .pos-points-pool-receipt .pos-points-pool-points:contains('pending until')",
+        run() {
+            const text = this.anchor.textContent.trim();
+            const expected = `Points: ${estimatedPoints}, pending until `;
+            if (!estimatedPoints || !text.startsWith(expected)) {
+                throw new Error(
+                    `the receipt prints '${text}', expected it to start with '${expected}'`
+                );
+            }
+        },
+    };
 }
 
 function payCash() {
@@ -90,7 +119,10 @@ function payCash() {
     ].flat();
 }
 
-registry.category("web_tour.tours").add("PosPointsPoolTour", {
+// 1. (the register is opened) the cashier finds the member by the referral
+// code, sells, is paid; the receipt prints the points (tests/test_tour.py
+// then asserts the order, its pending lot, the ledger and the pool)
+registry.category("web_tour.tours").add("PosPointsPoolSellTour", {
     checkDelay: 50,
     steps: () =>
         [
@@ -108,11 +140,7 @@ registry.category("web_tour.tours").add("PosPointsPoolTour", {
             ProductScreen.selectedOrderlineHas("Desk Organizer", "1.00"),
             estimateShown(),
             payCash(),
-            {
-                content: "the receipt prints the points, pending until the return window closes",
-                trigger:
-                    ".pos-receipt .pos-points-pool-receipt .pos-points-pool-points:contains('pending until')",
-            },
+            receiptPointsAsEstimated(),
             {
                 content: "the receipt prints the balance",
                 trigger: ".pos-receipt .pos-points-pool-receipt .pos-points-pool-balance:contains('Balance:')",
@@ -131,6 +159,18 @@ registry.category("web_tour.tours").add("PosPointsPoolTour", {
                 trigger: ".pos-receipt .pos-points-pool-receipt .pos-points-pool-disclosure",
             },
             ReceiptScreen.clickNextOrder(),
+            ProductScreen.isShown(),
+        ].flat(),
+});
+
+// 2. the same session (the register is open already): the sale of tour 1 is
+// refunded in full; then a scanned referral link sets the customer of a new
+// order (tests/test_tour.py then asserts the refund and the pool)
+registry.category("web_tour.tours").add("PosPointsPoolRefundTour", {
+    checkDelay: 50,
+    steps: () =>
+        [
+            Chrome.startPoS(),
 
             // the sale is refunded in full
             ...ProductScreen.clickRefund(),
