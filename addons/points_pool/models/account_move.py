@@ -81,7 +81,9 @@ class AccountMove(models.Model):
         Pool = self.env["points.pool"].sudo()
         orders = []
         for company in self.company_id:
-            company_invoices = self.filtered(lambda move, c=company: move.company_id == c)
+            company_invoices = self.filtered(
+                lambda move, c=company: move.company_id == c
+            )
             config = Pool._get_checkout_config(company.id)
             if config is None:  # first use: create the company's pool
                 Pool._get_company_pool(company)
@@ -183,7 +185,9 @@ class AccountMove(models.Model):
         groups = defaultdict(list)
         heads = {}
         for row in rows:
-            (move_id, line_id, product_id, quantity, untaxed, order_id, partner_id) = row[:7]
+            (move_id, line_id, product_id, quantity, untaxed, order_id, partner_id) = (
+                row[:7]
+            )
             own_rate, category_rate = row[15:17]
             groups[move_id, order_id, partner_id].append(
                 order_core.OrderLine(
@@ -201,7 +205,9 @@ class AccountMove(models.Model):
             basis, inflow, margin_, units = order_core.order_amounts(
                 lines, default_rate, config["contribution_base"]
             )
-            shipping_id, store_id, point_id, pickup, name = heads[move_id, order_id, partner_id]
+            shipping_id, store_id, point_id, pickup, name = heads[
+                move_id, order_id, partner_id
+            ]
             inputs.append(
                 order_core.OrderInput(
                     key=f"account.move:{move_id}/sale.order:{order_id}",

@@ -463,7 +463,9 @@ class PointsCommissionLine(models.Model):
     def _source_links(self):
         """The lots' source links a commission line carries too (same field)."""
         return tuple(
-            name for name in self.env["points.lot"]._get_source_links() if name in self._fields
+            name
+            for name in self.env["points.lot"]._get_source_links()
+            if name in self._fields
         )
 
     @api.model

@@ -54,7 +54,7 @@ class PointsLot(models.Model):
     source_ref = fields.Char("Source document", readonly=True, copy=False)
     margin = fields.Monetary(readonly=True)
     units = fields.Json("Products", readonly=True, copy=False)
-    store_id = fields.Many2one("res.partner", "Store", readonly=True, index="btree_not_null")
+    store_id = fields.Many2one("res.partner", readonly=True, index="btree_not_null")
     service_point_id = fields.Many2one(
         "points.service.point", readonly=True, index="btree_not_null"
     )

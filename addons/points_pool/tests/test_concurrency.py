@@ -715,7 +715,12 @@ class TestOrderSourceSeam(ConcurrencyCase):
         with self.registry.cursor() as cr:
             partner = (
                 self._env(cr)["res.partner"]
-                .create({"name": f"Racer {uuid.uuid4().hex[:6]}", "company_id": self.ids["company"]})
+                .create(
+                    {
+                        "name": f"Racer {uuid.uuid4().hex[:6]}",
+                        "company_id": self.ids["company"],
+                    }
+                )
                 .id
             )
         key = f"test.source:{uuid.uuid4().hex}"

@@ -1,1 +1,10 @@
-from . import account_move, points_commission_line, points_lot, points_pool, pos_config, pos_order, res_config_settings, res_partner
+from . import (
+    account_move,
+    points_commission_line,
+    points_lot,
+    points_pool,
+    pos_config,
+    pos_order,
+    res_config_settings,
+    res_partner,
+)

@@ -36,7 +36,9 @@ class AccountMove(models.Model):
                 invoices.ids,
             )
         )
-        orders = self.env["pos.order"].sudo().browse([r[0] for r in self.env.cr.fetchall()])
+        orders = (
+            self.env["pos.order"].sudo().browse([r[0] for r in self.env.cr.fetchall()])
+        )
         orders = orders.filtered(
             lambda order: any(
                 p.payment_method_id.type == "pay_later" for p in order.payment_ids

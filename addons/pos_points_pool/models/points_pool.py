@@ -42,7 +42,8 @@ class PointsPool(models.Model):
         pending = lots.filtered(lambda lot: lot.state == "pending")
         points = sum(lots.mapped("minted"))
         estimate = sum(
-            self._estimate_points(money.round_minor(lot.inflow, digits)) for lot in pending
+            self._estimate_points(money.round_minor(lot.inflow, digits))
+            for lot in pending
         )
         until = max(pending.mapped("settle_date")) if pending else False
         return {

@@ -19,10 +19,15 @@ class PosConfig(models.Model):
         for config in self.sudo():
             store = config.points_store_id
             if store and not store.is_points_store:
-                raise ValidationError(_("%s is not a points store.", store.display_name))
+                raise ValidationError(
+                    _("%s is not a points store.", store.display_name)
+                )
             if store.company_id and store.company_id != config.company_id:
                 raise ValidationError(
-                    _("The points store %s belongs to another company.", store.display_name)
+                    _(
+                        "The points store %s belongs to another company.",
+                        store.display_name,
+                    )
                 )
 
     # ------------------------------------------------------------------
@@ -39,9 +44,15 @@ class PosConfig(models.Model):
         )
         if not config or not store or config.current_session_id:
             return
+        # open_ui refuses the superuser: the shop's administrator is the cashier
+        cashier = self.env.ref("base.user_admin")
+        self = self.with_user(cashier).with_company(config.company_id)  # noqa: PLW0642
+        config = config.with_env(self.env)
         config.points_store_id = store
         products = self.env["product.product"].search(
-            [("available_in_pos", "=", True), ("list_price", ">", 0)], limit=3
+            [("available_in_pos", "=", True), ("list_price", ">=", 20)],
+            order="list_price, id",
+            limit=3,
         )
         if not products:
             return
@@ -54,7 +65,9 @@ class PosConfig(models.Model):
         customers = [
             self.env.ref("points_pool.res_partner_demo_li_na"),
             self.env.ref("points_pool.res_partner_demo_wang_fang"),
-            self.env["res.partner"].create({"name": "门店新客 Walk-in", "phone": "13900000001"}),
+            self.env["res.partner"].create(
+                {"name": "门店新客 Walk-in", "phone": "13900000001"}
+            ),
         ]
 
         def order_data(uuid, partner, lines):
@@ -95,7 +108,15 @@ class PosConfig(models.Model):
                 "lines": rows,
                 "last_order_preparation_change": "{}",
                 "payment_ids": [
-                    (0, 0, {"amount": total, "payment_method_id": cash.id, "name": fields.Datetime.now()})
+                    (
+                        0,
+                        0,
+                        {
+                            "amount": total,
+                            "payment_method_id": cash.id,
+                            "name": fields.Datetime.now(),
+                        },
+                    )
                 ],
                 "to_invoice": False,
             }
@@ -104,7 +125,9 @@ class PosConfig(models.Model):
         synced = []
         for index, partner in enumerate(customers):
             lines = [(product, index + 1, False) for product in products[: index + 1]]
-            result = Order.sync_from_ui([order_data(f"demo-pp-{index}", partner, lines)])
+            result = Order.sync_from_ui(
+                [order_data(f"demo-pp-{index}", partner, lines)]
+            )
             synced.append(Order.browse(result["pos.order"][0]["id"]))
         first_line = synced[1].lines[:1]
         Order.sync_from_ui(
@@ -116,7 +139,13 @@ class PosConfig(models.Model):
                 )
             ]
         )
-        pool = self.env["points.pool"].sudo().search(
-            [("company_id", "=", config.company_id.id)], limit=1
+        pool = (
+            self.env["points.pool"]
+            .sudo()
+            .search([("company_id", "=", config.company_id.id)], limit=1)
         )
+        # what the jobs would do next: the queued refund, then the
+        # commissions journalized, so Check pool is clean right after install
+        pool._process_refund_queue()
         pool._settle_due()
+        pool._commission_jobs()

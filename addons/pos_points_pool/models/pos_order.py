@@ -50,7 +50,9 @@ class PosOrder(models.Model):
         fields_ = super()._load_pos_data_fields(config_id)
         if not fields_:  # all of them the user may read, as ``read([])`` does
             fields_ = self.check_field_access_rights("read", None)
-        return [name for name in fields_ if name not in self._POINTS_POOL_BACKEND_FIELDS]
+        return [
+            name for name in fields_ if name not in self._POINTS_POOL_BACKEND_FIELDS
+        ]
 
     def _compute_points_minted(self):
         minted = dict(
@@ -89,7 +91,9 @@ class PosOrder(models.Model):
         inputs = []
         Pool = self.env["points.pool"].sudo()
         for company in self.company_id:
-            orders = self.filtered(lambda o, c=company: o.company_id == c and o.partner_id)
+            orders = self.filtered(
+                lambda o, c=company: o.company_id == c and o.partner_id
+            )
             if not orders:
                 continue
             config = Pool._get_checkout_config(company.id)
@@ -121,7 +125,11 @@ class PosOrder(models.Model):
             return Fraction(1 if part == "now" else 0)
         if total <= 0:
             return Fraction(0)
-        share = Fraction(later, total) if part == "later" else Fraction(total - later, total)
+        share = (
+            Fraction(later, total)
+            if part == "later"
+            else Fraction(total - later, total)
+        )
         return min(max(share, Fraction(0)), Fraction(1))
 
     def _points_pool_lines(self, config, margin_needed, rates=None):
@@ -138,7 +146,8 @@ class PosOrder(models.Model):
         for line in self.lines.filtered(lambda line: not line.refunded_orderline_id):
             # company currency, rounded half up to its minor unit
             untaxed = floor(
-                money.fraction_of(line.price_subtotal) / rate * 10**digits + Fraction(1, 2)
+                money.fraction_of(line.price_subtotal) / rate * 10**digits
+                + Fraction(1, 2)
             )
             cost = None
             if margin_needed:
@@ -157,8 +166,10 @@ class PosOrder(models.Model):
     def _points_pool_order_inputs(self, config, part, margin=False):
         margin_needed = margin or config["contribution_base"] == "margin"
         default_rate = Fraction(config["contribution_rate"]) / 100
-        rates = self.env["points.pool"].sudo()._product_rates(
-            sorted(set(self.lines.product_id.ids))
+        rates = (
+            self.env["points.pool"]
+            .sudo()
+            ._product_rates(sorted(set(self.lines.product_id.ids)))
         )
         inputs = []
         for order in self:
@@ -174,7 +185,8 @@ class PosOrder(models.Model):
             store = order.config_id.points_store_id
             inputs.append(
                 order_core.OrderInput(
-                    key=f"pos.order:{order.uuid}" + ("/later" if part == "later" else ""),
+                    key=f"pos.order:{order.uuid}"
+                    + ("/later" if part == "later" else ""),
                     origin=f"pos.order:{order.uuid}",
                     company_id=order.company_id.id,
                     partner_id=order.partner_id.commercial_partner_id.id,
@@ -207,10 +219,14 @@ class PosOrder(models.Model):
             try:
                 with Registry(dbname).cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
-                    pools = env["points.pool"].search([("company_id", "in", company_ids)])
+                    pools = env["points.pool"].search(
+                        [("company_id", "in", company_ids)]
+                    )
                     env["points.pool"]._process_refund_queue_apart(tuple(pools.ids))
             except Exception:  # the settlement job applies it later
-                _logger.exception("points pool: POS refund queue of %s postponed", dbname)
+                _logger.exception(
+                    "points pool: POS refund queue of %s postponed", dbname
+                )
 
         self.env.cr.postcommit.add(apply_after_commit)
 
@@ -227,8 +243,12 @@ class PosOrder(models.Model):
                 lines = refund.lines.filtered(
                     lambda line, o=original: line.refunded_orderline_id.order_id == o
                 )
-                refunded = abs(sum(money.fraction_of(line.price_subtotal) for line in lines))
-                whole = money.fraction_of(original.amount_total) - money.fraction_of(original.amount_tax)
+                refunded = abs(
+                    sum(money.fraction_of(line.price_subtotal) for line in lines)
+                )
+                whole = money.fraction_of(original.amount_total) - money.fraction_of(
+                    original.amount_tax
+                )
                 if whole <= 0 or refunded <= 0:
                     continue
                 lots = Pool._refund_orders(

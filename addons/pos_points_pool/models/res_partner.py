@@ -4,9 +4,8 @@ from fractions import Fraction
 from odoo import _, api, models
 from odoo.exceptions import AccessError
 
-from odoo.addons.points_pool.core import money
+from odoo.addons.points_pool.core import money, referral
 from odoo.addons.points_pool.core import order as order_core
-from odoo.addons.points_pool.core import referral
 from odoo.addons.points_pool.core.pool import POINT_DIGITS, floor
 
 #: a referral link scanned at the till: ``https://shop.example/r/AB12CD``
@@ -66,7 +65,12 @@ class ResPartner(models.Model):
                     if "phone_mobile_search" in self._fields
                     else []
                 )
-                domain = ["|", "|", ("phone", "ilike", query), ("mobile", "ilike", query)] + domain
+                domain = [
+                    "|",
+                    "|",
+                    ("phone", "ilike", query),
+                    ("mobile", "ilike", query),
+                ] + domain
                 if phone:
                     domain = ["|"] + phone + domain
             partners = self.search(
@@ -122,7 +126,9 @@ class ResPartner(models.Model):
                     company.currency_id, config.currency_id, company
                 )
             )
-        product_ids = sorted({int(line["product_id"]) for line in lines or [] if line.get("product_id")})
+        product_ids = sorted(
+            {int(line["product_id"]) for line in lines or [] if line.get("product_id")}
+        )
         rates = Pool._product_rates(product_ids)
         core_lines = []
         for line in lines or []:
@@ -149,17 +155,29 @@ class ResPartner(models.Model):
                 )
             )
         _basis, inflow, _margin, _units = order_core.order_amounts(
-            core_lines, Fraction(cfg["contribution_rate"]) / 100, cfg["contribution_base"]
+            core_lines,
+            Fraction(cfg["contribution_rate"]) / 100,
+            cfg["contribution_base"],
         )
         units = pool._estimate_points(inflow) if inflow > 0 else 0
         points = units / 10**POINT_DIGITS
-        member = self.env["points.member"].sudo().search(
-            [
-                ("pool_id", "=", pool.id),
-                ("partner_id", "=", self.browse(int(partner_id)).commercial_partner_id.id),
-            ],
-            limit=1,
-        ) if partner_id else self.env["points.member"]
+        member = (
+            self.env["points.member"]
+            .sudo()
+            .search(
+                [
+                    ("pool_id", "=", pool.id),
+                    (
+                        "partner_id",
+                        "=",
+                        self.browse(int(partner_id)).commercial_partner_id.id,
+                    ),
+                ],
+                limit=1,
+            )
+            if partner_id
+            else self.env["points.member"]
+        )
         return {
             "active": True,
             "points": points,

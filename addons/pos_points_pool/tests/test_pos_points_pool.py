@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
+
 from odoo.addons.points_pool.tests.test_commission import CommissionCommon
 
 from ..models.pos_order import PosOrder
@@ -69,11 +70,15 @@ class TestPosBooking(PosPointsCommon):
         self.assertEqual(order.state, "paid")
         again = self.env["pos.order"].sync_from_ui([data])
         self.assertEqual(again["pos.order"], [])  # Odoo skips a paid uuid
-        self.assertEqual(self.env["pos.order"].search_count([("uuid", "=", order.uuid)]), 1)
+        self.assertEqual(
+            self.env["pos.order"].search_count([("uuid", "=", order.uuid)]), 1
+        )
         # even a second pos.order with the same uuid (created concurrently) books nothing
         duplicate = order.copy({"uuid": order.uuid, "state": "draft"})
         duplicate.action_pos_order_paid()
-        lots = self.env["points.lot"].search([("source_key", "=", f"pos.order:{order.uuid}")])
+        lots = self.env["points.lot"].search(
+            [("source_key", "=", f"pos.order:{order.uuid}")]
+        )
         self.assertEqual(len(lots), 1)
         self.assertEqual(lots.pos_order_id, order)
         self.assertEqual((lots.basis, lots.inflow, lots.cap), (200.0, 60.0, 600.0))
@@ -131,7 +136,10 @@ class TestPosBooking(PosPointsCommon):
         )
         lot = self._lots(order)
         # 50 of 200 paid at the till: a quarter of the order
-        self.assertEqual((lot.basis, lot.inflow, lot.source_key), (50.0, 15.0, f"pos.order:{order.uuid}"))
+        self.assertEqual(
+            (lot.basis, lot.inflow, lot.source_key),
+            (50.0, 15.0, f"pos.order:{order.uuid}"),
+        )
         invoice = order.account_move
         self.assertTrue(invoice)
         self.assertNotEqual(invoice.payment_state, "paid")
@@ -147,7 +155,9 @@ class TestPosBooking(PosPointsCommon):
         later = lots.filtered(lambda lot: lot.source_key.endswith("/later"))
         self.assertEqual((later.basis, later.inflow), (150.0, 45.0))
         # the POS invoice is not booked a second time by the sale source
-        self.assertFalse(self.env["points.lot"].search([("invoice_id", "=", invoice.id)]))
+        self.assertFalse(
+            self.env["points.lot"].search([("invoice_id", "=", invoice.id)])
+        )
         self.assertEqual(sum(lots.mapped("basis")), 200.0)
 
     def test_invoiced_order_is_counted_once(self):
@@ -209,9 +219,11 @@ class TestPosRefunds(PosPointsCommon):
         refund.points_refund_pending = True
         self.pool._process_refund_queue()
         self.assertEqual(lot.held, 21.0)
-        keys = self.env["points.pool.move"].search(
-            [("lot_id", "=", lot.id), ("kind", "=", "refund")]
-        ).mapped("idempotency_key")
+        keys = (
+            self.env["points.pool.move"]
+            .search([("lot_id", "=", lot.id), ("kind", "=", "refund")])
+            .mapped("idempotency_key")
+        )
         self.assertEqual(keys, [f"refund:pos:{refund.uuid}:{lot.id}"])
         # the second unit: nothing is left of the order
         self._sync_refund(order, 1)
@@ -228,9 +240,21 @@ class TestPosRefunds(PosPointsCommon):
         order, lot = self._sell_two()
         other = self.create_product("Tea", self.categ_basic, 150.0)
         data = self._refund_data(order, 1)
-        new_line = self.create_ui_order_data([(other, 1)], customer=self.customer)["lines"][0]
+        new_line = self.create_ui_order_data([(other, 1)], customer=self.customer)[
+            "lines"
+        ][0]
         data["lines"].append(new_line)
-        data["payment_ids"] = [(0, 0, {"amount": 50.0, "name": fields.Datetime.now(), "payment_method_id": self.cash_pm1.id})]
+        data["payment_ids"] = [
+            (
+                0,
+                0,
+                {
+                    "amount": 50.0,
+                    "name": fields.Datetime.now(),
+                    "payment_method_id": self.cash_pm1.id,
+                },
+            )
+        ]
         data.update(amount_total=50.0, amount_paid=50.0)
         exchange = self.env["pos.order"].browse(
             self.env["pos.order"].sync_from_ui([data])["pos.order"][0]["id"]
@@ -276,7 +300,9 @@ class TestPosRefunds(PosPointsCommon):
         payment = (
             self.env["pos.make.payment"]
             .with_context(active_id=refund.id, active_ids=refund.ids)
-            .create({"amount": refund.amount_total, "payment_method_id": self.cash_pm1.id})
+            .create(
+                {"amount": refund.amount_total, "payment_method_id": self.cash_pm1.id}
+            )
         )
         payment.check()
         self.assertEqual(refund.state, "paid")
@@ -388,7 +414,9 @@ class TestPosTillServices(PosPointsCommon):
             Partner.with_user(portal).points_pool_pos_lookup(code, self.config.id)
         with self.assertRaises(AccessError):
             self.env["pos.order"].with_user(portal).points_pool_receipt(["x"])
-        self.assertFalse(Partner.points_pool_pos_lookup("no such person zz", self.config.id))
+        self.assertFalse(
+            Partner.points_pool_pos_lookup("no such person zz", self.config.id)
+        )
 
     def test_estimate_is_the_server_core_and_matches_the_booking(self):
         self.open_new_session()
@@ -433,7 +461,9 @@ class TestPosTillServices(PosPointsCommon):
             if book:
                 self.env["pos.order"].sync_from_ui([data])
             else:
-                with patch.object(PosOrder, "_points_pool_book", lambda self, part: None):
+                with patch.object(
+                    PosOrder, "_points_pool_book", lambda self, part: None
+                ):
                     self.env["pos.order"].sync_from_ui([data])
             return self.env.cr.sql_log_count - before
 

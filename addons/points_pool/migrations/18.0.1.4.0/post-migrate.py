@@ -10,6 +10,7 @@ sale order and invoice, through the sale source's own adapter.
 import json
 
 from odoo import SUPERUSER_ID, api
+
 from odoo.addons.points_pool.core import money
 
 
