@@ -447,6 +447,27 @@ class TestPosTillServices(PosPointsCommon):
         self.assertTrue(receipt["pending_until"])
         self.assertEqual(receipt["points_display"], "21")  # the estimate at 1.00
 
+    def test_till_speaks_chinese(self):
+        """The receipt's lines and the till's errors come in the user's
+        language (zh_CN shipped for every string)."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["points_pool", "pos_points_pool"], ["zh_CN"]
+        )
+        self.open_new_session()
+        order, _data = self._sync([(self.item, 1)])
+        Order = self.env["pos.order"].with_context(lang="zh_CN")
+        receipt = Order.points_pool_receipt([order.uuid])[order.uuid]
+        self.assertEqual(
+            receipt["disclosure"],
+            "积分价值取决于未来的消费：不保本，不是存款，也不是投资。",
+        )
+        self.assertEqual(receipt["points_display"], "21")
+        with self.assertRaisesRegex(ValidationError, "不是积分门店"):
+            with self.env.cr.savepoint():
+                self.config.with_context(lang="zh_CN").points_store_id = self.customer
+        self.assertEqual(self.config.points_store_id, self.store)
+
     def test_sync_query_budget(self):
         """``sync_from_ui`` of one order for a known member: at most 4 queries
         more than the same sync without the addon (SPEC 2 budget)."""
