@@ -2,7 +2,7 @@
     "name": "Points Pool",
     "summary": "Consumption-appreciation points pool on sale orders, with wallet, "
     "withdrawals and accounting",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales",
     "license": "LGPL-3",
     "author": "points_pool",
@@ -32,6 +32,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
+        "views/account_move_views.xml",
         "views/product_views.xml",
         "views/points_commission_inherit_views.xml",
         "views/points_pool_menus.xml",

@@ -15,6 +15,7 @@ from . import (
     points_referral_log,
     points_referral_node,
     points_region,
+    points_spend,
     points_withdrawal,
     product,
     res_company,

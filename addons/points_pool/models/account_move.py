@@ -94,6 +94,11 @@ class AccountMove(models.Model):
             orders += company_invoices._points_pool_order_inputs(config, margin=margin)
         return Pool._book_orders(orders)
 
+    def _points_pool_paid_share(self, config):
+        """``{invoice id: Fraction}``: the share of an invoice that earns
+        points, where it is not all of it (``points_spend``)."""
+        return {}
+
     @api.model
     def _points_pool_sale_lines_sql(self):
         """A condition on the invoice lines ``l`` the sale source books (another
@@ -200,10 +205,14 @@ class AccountMove(models.Model):
             )
             heads[move_id, order_id, partner_id] = row[7:12]
         company_id = config["company_id"]
+        shares = self.browse({key[0] for key in groups})._points_pool_paid_share(config)
         inputs = []
         for (move_id, order_id, partner_id), lines in groups.items():
             basis, inflow, margin_, units = order_core.order_amounts(
-                lines, default_rate, config["contribution_base"]
+                lines,
+                default_rate,
+                config["contribution_base"],
+                shares.get(move_id, 1),
             )
             shipping_id, store_id, point_id, pickup, name = heads[
                 move_id, order_id, partner_id
@@ -236,13 +245,15 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         refunds = posted.filtered(
-            lambda move: (
-                move.move_type == "out_refund" and move.reversed_entry_id.points_lot_ids
-            )
-        )
+            lambda move: move.move_type == "out_refund" and move.reversed_entry_id
+        )._points_pool_refund_queued()
         if refunds:
             refunds._points_pool_queue_refund()
         return posted
+
+    def _points_pool_refund_queued(self):
+        """Of these posted credit notes, those the pool must process."""
+        return self.filtered(lambda move: move.reversed_entry_id.points_lot_ids)
 
     def _points_pool_queue_refund(self):
         """Queue the refund of points of these posted credit notes.
@@ -253,7 +264,11 @@ class AccountMove(models.Model):
         right after the commit, exactly once (``refund:<credit note>:<lot>``).
         """
         self.write({"points_refund_pending": True})
-        pools = self.reversed_entry_id.points_lot_ids.pool_id
+        pools = (
+            self.env["points.pool"]
+            .sudo()
+            .search([("company_id", "in", self.company_id.ids)])
+        )
         dbname, pool_ids = self.env.cr.dbname, tuple(pools.ids)
 
         def apply_after_commit():

@@ -1205,6 +1205,7 @@ class PointsPool(models.Model):
         "exit_multiple",
         "company_id",
         "commission_hold_days",
+        "credit_earns",
     )
 
     @api.model

@@ -19,6 +19,8 @@ LEDGER_KIND_SELECTION = [
     ("withdrawal", "Withdrawal"),
     ("commission", "Commission"),
     ("unfreeze", "Frozen share released"),
+    ("spend", "Credit spent"),
+    ("spend_refund", "Credit returned"),
 ]
 
 # fields that may be filled once after insertion, by the posting job
@@ -193,16 +195,25 @@ class PointsPoolMove(models.Model):
                 credits[pool.custody_account_id, False, line.kind] -= custody
                 bank = bank or pool._get_bank_account()
                 credits[bank, False, line.kind] += custody
-            if line.kind == "inject":
-                counterpart = (
-                    pool.injection_account_id
-                    if pool.injection_account == "expense"
-                    else pool.contra_account_id
-                )
-                credits[counterpart, False, line.kind] -= total
-            elif line.kind in ("pending", "pending_cancel", "refund"):
-                credits[pool.contra_account_id, False, line.kind] -= total
+            for account, account_partner, amount in self._get_counterpart(
+                pool, line, total
+            ):
+                credits[account, account_partner, line.kind] += amount
         return credits
+
+    def _get_counterpart(self, pool, line, total):
+        """``[(account, partner, signed credit)]`` balancing ``total``, the
+        liabilities a line credits (its kind decides the account)."""
+        if line.kind == "inject":
+            counterpart = (
+                pool.injection_account_id
+                if pool.injection_account == "expense"
+                else pool.contra_account_id
+            )
+            return [(counterpart, False, -total)]
+        if line.kind in ("pending", "pending_cancel", "refund"):
+            return [(pool.contra_account_id, False, -total)]
+        return []
 
     def _prepare_account_move_vals(self, pool, ref):
         digits = pool.currency_id.decimal_places

@@ -519,6 +519,60 @@ class TestPoolUnderLoad(ConcurrencyCase):
             self.assertGreaterEqual(member.wallet_available, 0)
         self.assertFalse(self._state()["problems"])
 
+    def test_two_spends_of_the_same_credit_cannot_both_pass(self):
+        """Issue 11: two uses of one member's repurchase credit at once (two
+        invoices, two clerks): the second sees what the first spent and is
+        refused; the credit never goes below zero."""
+        partner = self._seller()
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            pool = env["points.pool"].browse(self.ids["pool"])
+            share = pool.cash_share
+            pool.cash_share = 50.0
+            member = self._member(env, partner)
+            member.action_sell(member.points_free)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            member = self._member(env, partner)
+            withdrawal = member._request_withdrawal(member.wallet_available)
+            withdrawal._approve_result()
+            env["points.pool"].browse(self.ids["pool"]).cash_share = share
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            credit = self._member(env, partner).credit_balance
+            invoices = [self._invoice(env, partner).id for _i in range(2)]
+        self.assertGreater(credit, 0)
+        amount = round(credit * 0.6, 2)
+        before = self._state()
+
+        def a_reads(env):
+            self.assertEqual(self._member(env, partner).credit_balance, credit)
+            return env["account.move"].browse(invoices[0])
+
+        def b_spends(env):
+            env["account.move"].browse(invoices[1]).action_points_pay(amount)
+
+        def a_spends(env, invoice):
+            with self.assertRaisesRegex(UserError, "available"):
+                retrying(lambda: invoice.action_points_pay(amount), env)
+
+        with mute_logger("odoo.sql_db", "odoo.service.model"):
+            self._in_a_and_b(a_reads, b_spends, a_spends)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            member = self._member(env, partner)
+            self.assertAlmostEqual(member.credit_balance, credit - amount, places=2)
+            spends = env["points.pool.move"].search(
+                [("kind", "=", "spend"), ("member_id", "=", member.id)]
+            )
+            self.assertEqual(len(spends), 1)
+            self.assertEqual(spends.res_id, invoices[1])
+            first = env["account.move"].browse(invoices[0])
+            self.assertEqual(first.amount_residual, 1000.0)
+        after = self._state()
+        self.assertFalse(after["problems"])
+        self.assertEqual(after["fund"], before["fund"])
+
     def test_a_new_customers_two_first_payments(self):
         """Finding 6: one of two concurrent first payments failed with "A partner
         joins a pool once" (not retried), leaving a posted, unpaid invoice."""
