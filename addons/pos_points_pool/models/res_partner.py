@@ -1,12 +1,21 @@
+import logging
 import re
 from fractions import Fraction
 
+import psycopg2
+
 from odoo import _, api, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from odoo.addons.points_pool.core import money, referral
 from odoo.addons.points_pool.core import order as order_core
 from odoo.addons.points_pool.core.pool import POINT_DIGITS, floor
+
+_logger = logging.getLogger(__name__)
+
+#: what the till's lookup matches with ILIKE '%…%' (trigram-indexed)
+_TRIGRAM_COLUMNS = ("name", "phone", "mobile")
 
 #: a referral link scanned at the till: ``https://shop.example/r/AB12CD``
 _URL_CODE = re.compile(r"/r/([A-Za-z0-9_-]+)/?(?:[?#].*)?$")
@@ -14,6 +23,33 @@ _URL_CODE = re.compile(r"/r/([A-Za-z0-9_-]+)/?(?:[?#].*)?$")
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    def init(self):
+        """Trigram indexes for the till's lookup by a part of a name or phone
+        number (``ILIKE '%…%'``): without them each lookup scans every partner
+        (80 ms among 100,000 members, README *Benchmark*)."""
+        res = super().init()
+        cr = self.env.cr
+        cr.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        if not cr.fetchone():
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            except psycopg2.Error:
+                _logger.warning(
+                    "pg_trgm is not available: the till's member lookup by name or "
+                    "phone scans res_partner (create the extension as a superuser)"
+                )
+                return res
+        for column in _TRIGRAM_COLUMNS:
+            cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON res_partner USING gin (%s gin_trgm_ops)",
+                    SQL.identifier(f"res_partner_points_pos_{column}_trgm"),
+                    SQL.identifier(column),
+                )
+            )
+        return res
 
     @api.model
     def _points_pool_check_pos_user(self):
