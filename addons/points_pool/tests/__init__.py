@@ -3,6 +3,7 @@ from . import (
     test_commission,
     test_concurrency,
     test_core_commission,
+    test_core_credit,
     test_credit_aging,
     test_core_pool,
     test_core_properties,
