@@ -5,14 +5,17 @@ Usage:
     python3 tests/benchmark.py -c <odoo.conf> -d <database> [options]
 
     -c, --config    Odoo configuration file (database connection, addons_path)
-    -d, --database  database to use; created with points_pool installed and no demo
-                    data when it does not exist.  An existing database must have
-                    points_pool installed without demo data and no benchmark data yet.
+    -d, --database  database to use; created with points_pool and pos_points_pool
+                    installed and no demo data when it does not exist.  An existing
+                    database must have them installed without demo data (pos_points_pool
+                    only for part (e)) and no benchmark data yet.
     --lots N        open positions (one member, one lot each) in pool A (100000)
     --exits N       size of the exit cascade in pool A (1000)
     --orders N      sale orders per state (pool active / inactive) in part (b) (200)
     --batch N       orders per interleaved batch in part (b) (20)
     --repeat N      orders per pool in part (a)(i) (10)
+    --parts LIST    parts to run, comma separated: a,b,c,d,e (all); the set-up (pools,
+                    bulk positions and, for (e), the till) always runs
     --drop          drop the database at the end
 
 What it measures, in one run:
@@ -47,21 +50,45 @@ What it measures, in one run:
     median time and queries of the payment (which accrues the commissions), of
     the accrual alone, and of journalizing the order's lines, leaf / no upline.
 
-Every unit of work (an order step, a settlement, the injection, a batch of drafts)
-runs in its own transaction, committed, as requests would; the database is kept
-(use --drop to remove it).  With the defaults it takes about 8 minutes on 2 cores,
-database creation included.
+(e) Point of Sale (pos_points_pool).  A till (pos.config with the default cash
+    payment method, a product without taxes) in the main company, its session
+    opened by the admin user, who makes every POS call below.  (i) Sync cost:
+    --orders paid orders (one line, cash, a bulk member of A as customer) synced
+    one per pos.order.sync_from_ui call and transaction, with the addon against
+    the same sync with its booking step disabled (PosOrder._points_pool_book
+    patched to book nothing), in interleaved batches of --batch (A B B A ...):
+    median and total times, their ratio (goal <= 1.05), the SQL queries of one
+    sync in each state and their difference (goal <= 4).  (ii) Opening the till:
+    what the browser calls at start, pos.session.load_data(models_to_load=[]),
+    cold ORM cache, with the 10 members of B in the database (measured during the
+    set-up, before A's bulk insert; 100 customers who are not members make the
+    till preload as many partners as later) against the --lots of A: ratio of the
+    medians, split into Odoo's own query of the 100 partners a till preloads (it
+    reads every res.partner row) and the rest (should be ~1: no points data is
+    loaded); the res.partner records returned.  (iii) Member lookup at the till
+    among the --lots members of A: res.partner.points_pool_pos_lookup by referral
+    code (exact), by phone (300 bulk members get one by SQL) and by a part of the
+    name, median time and queries over 20 calls each (goal < 50 ms), with the
+    scan nodes of the slowest query's plan.
+
+Every unit of work (an order step, a settlement, the injection, a batch of drafts,
+a POS sync) runs in its own transaction, committed, as requests would; the database
+is kept (use --drop to remove it).  With the defaults it takes about 10 minutes on
+2 cores, database creation included.
 
 Example (private development cluster):
     python3 tests/benchmark.py -c /tmp/dev.conf -d pp_bench_1
+    python3 tests/benchmark.py -c /tmp/dev.conf -d pp_bench_2 --parts e --drop
 """
 
 import argparse
 import io
+import json
 import random
 import statistics
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -69,6 +96,8 @@ from fractions import Fraction
 from math import ceil, floor
 
 RESULTS = []  # (metric, value, ratio)
+PARTS = ("a", "b", "c", "d", "e")
+MODULES = ("points_pool", "pos_points_pool")
 
 
 def _ms(seconds):
@@ -93,11 +122,18 @@ def _parse_args(argv):
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--parts", default=",".join(PARTS))
     parser.add_argument("--drop", action="store_true")
     if not argv:
         print(__doc__)
         sys.exit(2)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    parts = {part.strip().lower() for part in args.parts.split(",") if part.strip()}
+    unknown = parts - set(PARTS)
+    if unknown or not parts:
+        parser.error(f"--parts: a comma separated list of {', '.join(PARTS)}")
+    args.parts = parts
+    return args
 
 
 # ----------------------------------------------------------------------
@@ -113,17 +149,18 @@ def _open_registry(args):
     from odoo.service import db as db_service
 
     if not db_service.exp_db_exist(args.database):
+        modules = ", ".join(MODULES)
         print(
-            f"creating database {args.database} (points_pool, no demo data)...",
+            f"creating database {args.database} ({modules}, no demo data)...",
             flush=True,
         )
         start = time.perf_counter()
         db_service._create_empty_database(args.database)
-        config["init"] = {"points_pool": 1}
+        config["init"] = dict.fromkeys(MODULES, 1)
         config["without_demo"] = "all"
         registry = odoo.modules.registry.Registry.new(args.database, update_module=True)
         config["init"] = {}
-        _report("install points_pool (no demo)", f"{time.perf_counter() - start:.1f} s")
+        _report(f"install {modules} (no demo)", f"{time.perf_counter() - start:.1f} s")
         return registry
     return odoo.modules.registry.Registry(args.database)
 
@@ -180,8 +217,9 @@ def _ceil12(value):
     return Decimal(ceil(value * 10**12)).scaleb(-12)
 
 
-def _bulk_positions(env, pool, n, due, rng, label):
-    """Insert ``n`` partners, members and open lots by SQL; set fund and supply.
+def _bulk_positions(env, pool, lots, label):
+    """Insert a partner, a member and an open lot per item of ``lots`` (see
+    ``_generate_lots``) by SQL; set fund and supply.
 
     Foreign-key checks look rows up with a plan made when the referenced table
     was small (a sequential scan, quadratic over 100k rows): each table is
@@ -190,7 +228,7 @@ def _bulk_positions(env, pool, n, due, rng, label):
     cr = env.cr
     env.flush_all()
     company_id = pool.company_id.id
-    lots = _generate_lots(n, due, rng)
+    n = len(lots)
     cr.execute(
         """
         INSERT INTO res_partner (id, name, complete_name, commercial_partner_id,
@@ -666,11 +704,13 @@ def _setup(registry, args, rng):
     :return: ids: pool_A, pool_B, product, buyer_A, buyer_B, buyers
     """
     with _transaction(registry) as env:
-        installed = "points.pool" in env and env["ir.module.module"].search_count(
-            [("name", "=", "points_pool"), ("state", "=", "installed")]
+        needed = MODULES if "e" in args.parts else MODULES[:1]
+        installed = env["ir.module.module"].search(
+            [("name", "in", needed), ("state", "=", "installed")]
         )
-        if not installed:
-            sys.exit(f"points_pool is not installed in {args.database}")
+        missing = set(needed) - set(installed.mapped("name"))
+        if missing:
+            sys.exit(f"{', '.join(sorted(missing))} not installed in {args.database}")
         if env["res.company"].search_count([("name", "=", "Benchmark Company B")]):
             sys.exit(
                 f"{args.database} already holds benchmark data: use a new database"
@@ -680,6 +720,10 @@ def _setup(registry, args, rng):
             {"name": "Benchmark Company B", "currency_id": company_a.currency_id.id}
         )
         env.user.company_ids |= company_b
+        if "stock.warehouse" in env:
+            # point_of_sale brings stock (and sale_stock): outside tests Odoo
+            # leaves a new company without a warehouse, which a sale order needs
+            env["stock.warehouse"].create({"company_id": company_b.id})
         start = time.perf_counter()
         pool_a = _company_pool(env, company_a)
         pool_b = _company_pool(env, company_b)
@@ -707,20 +751,30 @@ def _setup(registry, args, rng):
             "buyers": buyers[2:].ids,
         }
 
+    if "e" in args.parts:
+        ids.update(_setup_pos(registry))
+    # the lots of A then B are drawn in this order whatever the insertion order
+    lots_a = _generate_lots(args.lots, args.exits, rng)
+    lots_b = _generate_lots(10, 0, rng)
+    start = time.perf_counter()
+    with _transaction(registry) as env:
+        pool_b = env["points.pool"].browse(ids["pool_B"])
+        price_b, lowest_b = _bulk_positions(env, pool_b, lots_b, "B")
+    bulk = time.perf_counter() - start
+    if "e" in args.parts:
+        # (e)(ii): opening the till with B's 10 members in the database
+        ids["pos_load"] = {"few": _pos_load(registry, ids)}
     start = time.perf_counter()
     with _transaction(registry) as env:
         pool_a = env["points.pool"].browse(ids["pool_A"])
-        pool_b = env["points.pool"].browse(ids["pool_B"])
-        price_a, lowest_a = _bulk_positions(
-            env, pool_a, args.lots, args.exits, rng, "A"
-        )
-        price_b, lowest_b = _bulk_positions(env, pool_b, 10, 0, rng, "B")
+        price_a, lowest_a = _bulk_positions(env, pool_a, lots_a, "A")
     with _transaction(registry) as env:
         env.cr.execute("ANALYZE res_partner, points_member, points_lot, points_pool")
-    _report(
-        f"bulk insert: {args.lots} positions in A, 10 in B",
-        f"{time.perf_counter() - start:.1f} s",
-    )
+    bulk += time.perf_counter() - start
+    _report(f"bulk insert: {args.lots} positions in A, 10 in B", f"{bulk:.1f} s")
+    if "e" in args.parts:
+        # and with the --lots members of A as well
+        ids["pos_load"]["many"] = _pos_load(registry, ids)
     with _transaction(registry) as env:
         for name, price, lowest in (("A", price_a, lowest_a), ("B", price_b, lowest_b)):
             pool = env["points.pool"].browse(ids[f"pool_{name}"])
@@ -1066,6 +1120,399 @@ def _run_commissions(registry, args, ids):
         )
 
 
+# ----------------------------------------------------------------------
+# (e) Point of Sale
+# ----------------------------------------------------------------------
+POS_PRICE = 1000.0
+POS_PHONES = 300  # bulk members of A given a phone number for the lookup
+
+
+def _setup_pos(registry):
+    """A till in the main company, its session opened by the admin user.
+
+    The config's default payment methods (a cash one among them), a product
+    available in the POS without taxes, and 100 customers who are not members
+    (a till preloads up to 100 partners: as many with 10 members as with 100k).
+    """
+    from odoo import Command
+
+    with _transaction(registry) as env:
+        company = env.ref("base.main_company")
+        admin = env.ref("base.user_admin")
+        product = env["product.product"].create(
+            {
+                "name": "Benchmark till item",
+                "type": "consu",
+                "list_price": POS_PRICE,
+                "available_in_pos": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        env["res.partner"].create(
+            [{"name": f"Benchmark customer {i:03d}"} for i in range(100)]
+        )
+        config = (
+            env["pos.config"].with_company(company).create({"name": "Benchmark till"})
+        )
+        cash = config.payment_method_ids.filtered(
+            lambda method: method.is_cash_count and not method.split_transactions
+        )[:1]
+        if not cash:
+            sys.exit("the benchmark till has no cash payment method")
+        # open_ui refuses the superuser: the cashier opens it
+        config = config.with_user(admin)
+        config.open_ui()
+        session = config.current_session_id
+        session.set_opening_control(0, None)
+        return {
+            "pos_user": admin.id,
+            "pos_config": config.id,
+            "pos_session": session.id,
+            "pos_cash": cash.id,
+            "pos_product": product.id,
+            "pos_pricelist": config.pricelist_id.id,
+        }
+
+
+def _pos_load(registry, ids, repeat=20):
+    """What the browser calls when the till opens (data_service.js
+    ``loadInitialData``: ``pos.session.load_data(models_to_load=[])``)."""
+
+    def load(env):
+        session = env["pos.session"].with_user(ids["pos_user"])
+        return session.browse(ids["pos_session"]).load_data([])
+
+    def top_partners(env):
+        config = env["pos.config"].with_user(ids["pos_user"])
+        return config.browse(ids["pos_config"]).get_limited_partners_loading()
+
+    with _transaction(registry) as env:  # warm-up: the registry's caches
+        load(env)
+    seconds, queries, response = _median_run(registry, load, repeat)
+    # Odoo's own query of the partners a till preloads (the 100 with the most
+    # POS orders, then by name), over all res.partner rows
+    top, _queries, _rows = _median_run(registry, top_partners, repeat)
+    with _transaction(registry) as env:
+        _seconds, plan = _slowest_select(
+            env, top_partners, env, contains="LEFT JOIN pm"
+        )
+        env.cr.execute("SELECT COUNT(*) FROM points_member")
+        members = env.cr.fetchone()[0]
+        env.cr.execute("SELECT COUNT(*) FROM res_partner")
+        partners = env.cr.fetchone()[0]
+    return {
+        "seconds": seconds,
+        "queries": queries,
+        "top": top,
+        "plan": plan,
+        "loaded": len(response["res.partner"]["data"]),
+        "points": sorted(model for model in response if model.startswith("points.")),
+        "members": members,
+        "partners": partners,
+        "kib": len(json.dumps(response, default=str)) / 1024,
+    }
+
+
+def _pos_order_data(ids, partner_id, sequence):
+    """A paid order as the till sends it (point_of_sale/tests/common.py
+    ``create_ui_order_data``): one line without taxes, paid in cash."""
+    from odoo import fields
+
+    key = str(uuid.uuid4())
+    return {
+        "amount_paid": POS_PRICE,
+        "amount_return": 0,
+        "amount_tax": 0.0,
+        "amount_total": POS_PRICE,
+        "date_order": fields.Datetime.to_string(fields.Datetime.now()),
+        "fiscal_position_id": False,
+        "pricelist_id": ids["pos_pricelist"],
+        "name": f"Order {key}",
+        "last_order_preparation_change": "{}",
+        "lines": [
+            (
+                0,
+                0,
+                {
+                    "id": random.randint(1, 1_000_000),
+                    "pack_lot_ids": [],
+                    "price_unit": POS_PRICE,
+                    "product_id": ids["pos_product"],
+                    "price_subtotal": POS_PRICE,
+                    "price_subtotal_incl": POS_PRICE,
+                    "qty": 1,
+                    "tax_ids": [(6, 0, [])],
+                },
+            )
+        ],
+        "partner_id": partner_id,
+        "session_id": ids["pos_session"],
+        "sequence_number": sequence,
+        "payment_ids": [
+            (
+                0,
+                0,
+                {
+                    "amount": POS_PRICE,
+                    "name": fields.Datetime.now(),
+                    "payment_method_id": ids["pos_cash"],
+                },
+            )
+        ],
+        "uuid": key,
+        "user_id": ids["pos_user"],
+        "to_invoice": False,
+    }
+
+
+def _pos_sync(env, ids, data):
+    """One sync_from_ui call of the till; the synced order's id."""
+    result = env["pos.order"].with_user(ids["pos_user"]).sync_from_ui([data])
+    env.flush_all()
+    return result["pos.order"][0]["id"]
+
+
+@contextmanager
+def _pos_booking(enabled):
+    """With ``enabled`` false, the addon's booking step books nothing."""
+    from odoo.addons.pos_points_pool.models.pos_order import PosOrder
+
+    original = PosOrder.__dict__["_points_pool_book"]
+    if not enabled:
+        PosOrder._points_pool_book = lambda self, part: self.env["points.lot"]
+    try:
+        yield
+    finally:
+        PosOrder._points_pool_book = original
+
+
+def _phase_pos_sync(registry, ids, orders, batch, partners):
+    """(e)(i): sync_from_ui with the addon / its booking disabled, interleaved.
+
+    Batches in the pattern A B B A ... as in (b); every order is its own call
+    and transaction; building the order's data and the commit are not timed.
+    """
+    sequence = [0]
+
+    def data_for(partner_id):
+        sequence[0] += 1
+        return _pos_order_data(ids, partner_id, sequence[0])
+
+    counts = {}
+    for enabled in (True, False, True, False):  # the second round is warm
+        data = data_for(partners[0])
+        with _pos_booking(enabled), _transaction(registry) as env:
+            _order, queries, _sql = _count_sql(env.cr, _pos_sync, env, ids, data)
+        counts[enabled] = queries
+    batches = -(-orders // batch)
+    pattern = [(True, False) if i % 2 == 0 else (False, True) for i in range(batches)]
+    times = {True: [], False: []}
+    synced = {True: [], False: []}
+    for pair in pattern:
+        for enabled in pair:
+            size = min(batch, orders - len(times[enabled]))
+            with _pos_booking(enabled):
+                for _k in range(size):
+                    partner_id = partners[len(times[enabled]) % len(partners)]
+                    data = data_for(partner_id)
+                    with _transaction(registry) as env:
+                        start = time.perf_counter()
+                        order_id = _pos_sync(env, ids, data)
+                        times[enabled].append(time.perf_counter() - start)
+                    synced[enabled].append(order_id)
+    booked = {}
+    with _transaction(registry) as env:
+        for enabled, order_ids in synced.items():
+            env.cr.execute(
+                "SELECT COUNT(*) FROM points_lot WHERE pos_order_id = ANY(%s)",
+                [order_ids],
+            )
+            booked[enabled] = env.cr.fetchone()[0]
+            env.cr.execute(
+                "SELECT COUNT(*) FROM pos_order WHERE id = ANY(%s) AND state = 'paid'",
+                [order_ids],
+            )
+            paid = env.cr.fetchone()[0]
+            assert paid == len(order_ids), (enabled, paid, len(order_ids))
+    return counts, times, booked
+
+
+def _slowest_select(env, func, *args, contains="SELECT"):
+    """Seconds and scan nodes of the plan of the slowest SELECT of ``func``
+    (among those whose text includes ``contains``)."""
+    from odoo.tools import SQL
+
+    cursor_class = type(env.cr)
+    original = cursor_class.execute
+    seen = []
+
+    def execute(self, query, params=None, *more, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(self, query, params, *more, **kwargs)
+        finally:
+            seen.append((time.perf_counter() - start, query, params))
+
+    env.invalidate_all()
+    cursor_class.execute = execute
+    try:
+        func(*args)
+    finally:
+        cursor_class.execute = original
+
+    def text(query):
+        return query.code if isinstance(query, SQL) else query
+
+    selects = [
+        row
+        for row in seen
+        if text(row[1]).lstrip().startswith(("SELECT", "WITH"))
+        and contains in text(row[1])
+    ]
+    seconds, query, params = max(selects, key=lambda row: row[0])
+    if isinstance(query, SQL):
+        env.cr.execute(SQL("EXPLAIN %s", query))
+    else:
+        env.cr.execute("EXPLAIN " + query, params)
+    plan = [row[0] for row in env.cr.fetchall()]
+    scans = [line.strip(" ->").split("  (")[0] for line in plan if "Scan" in line]
+    return seconds, "; ".join(dict.fromkeys(scans)) or plan[0]
+
+
+def _run_pos_lookup(registry, args, ids):
+    """(e)(iii): the till's member lookup among the bulk members of A."""
+    node_ids = RESULTS_IDS["A"]
+    rng = random.Random(20260102)
+    sample = sorted(rng.sample(node_ids, min(len(node_ids), POS_PHONES)))
+    with _transaction(registry) as env:
+        env.cr.execute(
+            "SELECT n.partner_id, n.code, p.name FROM points_referral_node n "
+            "JOIN res_partner p ON p.id = n.partner_id WHERE n.id = ANY(%s) "
+            "ORDER BY n.id",
+            [sample],
+        )
+        rows = env.cr.fetchall()
+        numbers = set()
+        while len(numbers) < len(rows):
+            numbers.add(f"13{rng.randrange(10**9):09d}")
+        phones = sorted(numbers)
+        rng.shuffle(phones)
+        env.cr.execute(
+            "UPDATE res_partner p SET phone = t.phone "
+            "FROM unnest(%s::int[], %s::varchar[]) AS t(id, phone) WHERE p.id = t.id",
+            [[row[0] for row in rows], phones],
+        )
+        env.cr.execute("ANALYZE res_partner")
+    picks = rng.sample(range(len(rows)), min(20, len(rows)))
+    kinds = (
+        ("referral code (exact)", [(rows[i][1], rows[i][0]) for i in picks]),
+        ("phone", [(phones[i], rows[i][0]) for i in picks]),
+        # "A member 4242" -> "member 4242" (also matches "A member 42420" ...)
+        (
+            "part of the name",
+            [(rows[i][2].split(" ", 1)[1], rows[i][0]) for i in picks],
+        ),
+    )
+    for label, calls in kinds:
+        times, queries = [], []
+        with _transaction(registry) as env:
+            Partner = env["res.partner"].with_user(ids["pos_user"])
+            for query, expected in calls:
+                env.invalidate_all()
+                before = env.cr.sql_log_count
+                start = time.perf_counter()
+                found = Partner.points_pool_pos_lookup(query, ids["pos_config"])
+                times.append(time.perf_counter() - start)
+                queries.append(env.cr.sql_log_count - before)
+                found_ids = [row["id"] for row in found]
+                assert expected in found_ids, (label, query, expected, found)
+            slowest, scans = _slowest_select(
+                env, Partner.points_pool_pos_lookup, calls[0][0], ids["pos_config"]
+            )
+        _report(
+            f"till lookup among {args.lots} members by {label}: median of {len(calls)}",
+            f"{_ms(statistics.median(times))}, {statistics.median(queries):g} queries "
+            f"(max {_ms(max(times))})",
+        )
+        _report(f"  its slowest query ({_ms(slowest)}): plan", scans)
+
+
+def _run_pos(registry, args, ids):
+    """(e) Point of Sale: sync cost, opening the till, member lookup."""
+    print(
+        f"(e)(i) POS sync of {args.orders} orders, addon / booking disabled...",
+        flush=True,
+    )
+    node_ids = RESULTS_IDS["A"]
+    with _transaction(registry) as env:
+        # members of the 10-ary tree (an upline of 4 or 5), one per order
+        env.cr.execute(
+            "SELECT partner_id FROM points_referral_node WHERE id = ANY(%s) ORDER BY id",
+            [node_ids[-(args.orders + 1) :]],
+        )
+        partners = [row[0] for row in env.cr.fetchall()]
+    counts, times, booked = _phase_pos_sync(
+        registry, ids, args.orders, args.batch, partners
+    )
+    on, off = counts[True], counts[False]
+    _report(
+        "queries of one POS sync: addon / booking disabled",
+        f"{on} / {off} ({on - off:+d})",
+        f"{on / off:.2f}",
+    )
+    total_on, total_off = sum(times[True]), sum(times[False])
+    _report(
+        f"POS sync of {len(times[True])} + {len(times[False])} orders: "
+        "addon / booking disabled",
+        f"{total_on:.1f} s / {total_off:.1f} s",
+        f"{total_on / total_off:.3f}",
+    )
+    med_on, med_off = statistics.median(times[True]), statistics.median(times[False])
+    _report(
+        "POS sync per order, median: addon / booking disabled",
+        f"{_ms(med_on)} / {_ms(med_off)}",
+        f"{med_on / med_off:.3f}",
+    )
+    _report(
+        "lots booked by those orders: addon / booking disabled",
+        f"{booked[True]} / {booked[False]}",
+    )
+    print(f"(e)(ii) opening the till, {args.lots} members / 10...", flush=True)
+    many, few = ids["pos_load"]["many"], ids["pos_load"]["few"]
+    _report(
+        f"opening the till (load_data): {many['members']} members / {few['members']}",
+        f"{_ms(many['seconds'])} / {_ms(few['seconds'])}",
+        f"{many['seconds'] / few['seconds']:.2f}",
+    )
+    _report(
+        "  of which Odoo's top-100 partners query (get_limited_partners_loading)",
+        f"{_ms(many['top'])} / {_ms(few['top'])}",
+        f"{many['top'] / few['top']:.2f}",
+    )
+    rest_many, rest_few = many["seconds"] - many["top"], few["seconds"] - few["top"]
+    _report(
+        "  the rest of load_data",
+        f"{_ms(rest_many)} / {_ms(rest_few)}",
+        f"{rest_many / rest_few:.2f}",
+    )
+    _report(f"  the plan of that query with {many['members']} members", many["plan"])
+    _report(
+        "opening the till: SQL queries / payload",
+        f"{many['queries']:g} / {few['queries']:g} queries, "
+        f"{many['kib']:.0f} / {few['kib']:.0f} KiB",
+    )
+    _report(
+        "opening the till: res.partner records loaded (of all partners)",
+        f"{many['loaded']} of {many['partners']} / {few['loaded']} of {few['partners']}",
+    )
+    _report(
+        "opening the till: points.* models loaded",
+        ", ".join(sorted(set(many["points"]) | set(few["points"]))) or "none",
+    )
+    print(f"(e)(iii) member lookup among {args.lots} members...", flush=True)
+    _run_pos_lookup(registry, args, ids)
+
+
 def _print_table():
     width = max(len(metric) for metric, _v, _r in RESULTS)
     vwidth = max(len(value) for _m, value, _r in RESULTS)
@@ -1083,11 +1530,17 @@ def main(argv):
     rng = random.Random(20260101)
     print("set-up...", flush=True)
     ids = _setup(registry, args, rng)
-    _run_order_no_exit(registry, args, ids)
-    _run_cascade(registry, args, ids)
-    _run_checkout(registry, args, ids)
-    _run_referral(registry, args, ids)
-    _run_commissions(registry, args, ids)
+    if "a" in args.parts:
+        _run_order_no_exit(registry, args, ids)
+        _run_cascade(registry, args, ids)
+    if "b" in args.parts:
+        _run_checkout(registry, args, ids)
+    if "c" in args.parts:
+        _run_referral(registry, args, ids)
+    if "d" in args.parts:
+        _run_commissions(registry, args, ids)
+    if "e" in args.parts:
+        _run_pos(registry, args, ids)
     _report("total run time", f"{time.perf_counter() - run_start:.0f} s")
     _print_table()
     if args.drop:
