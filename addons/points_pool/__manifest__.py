@@ -29,6 +29,7 @@
         "views/points_commission_views.xml",
         "views/points_region_views.xml",
         "views/points_dividend_views.xml",
+        "views/points_credit_aging_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",

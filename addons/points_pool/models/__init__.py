@@ -3,6 +3,7 @@ from . import (
     account_move,
     points_commission_line,
     points_commission_plan,
+    points_credit_aging,
     points_dividend,
     points_lot,
     points_member,
