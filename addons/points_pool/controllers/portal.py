@@ -1,21 +1,26 @@
-"""Member portal: ``/my/points`` (position, sell, wallet, team).
+"""Member portal: ``/my/points`` (position, sell, wallet, team, paying open
+invoices with repurchase credit).
 
-Every route re-checks that the member (or withdrawal) belongs to the logged-in
-user's commercial partner *and* is readable through the record rules before
-calling any model method; anything else is a 404 and changes nothing.
+Every route re-checks that the member (or withdrawal, or invoice) belongs to
+the logged-in user's commercial partner *and* is readable through the record
+rules before calling any model method; anything else is a 404 and changes
+nothing.
 """
 
 import re
 import secrets
+from urllib.parse import urlencode
 
 from werkzeug.exceptions import NotFound
 
 from odoo import _, http
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 
-from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.account.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+from ..models.points_pool import run_apart
 
 #: ledger lines per portal page
 LEDGER_STEP = 20
@@ -25,9 +30,16 @@ LEDGER_STEP = 20
 SELL_TOKEN_KEY = "points_pool_sell_token"
 #: plain decimal numbers only (no exponent, no "nan"): bounded work to parse
 _NUMBER_RE = re.compile(r"^[+-]?(\d{1,15}(\.\d{0,12})?|\.\d{1,12})$")
+#: the one-time token of a "pay with credit" form (``secrets.token_urlsafe``)
+_PAY_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+#: open invoices listed on the overview as payable with credit
+PAY_INVOICES_LIMIT = 20
 
 
-class PointsPortal(CustomerPortal):
+class PointsPortal(PortalAccount):
+    """Extends the invoice portal (``PortalAccount``) too: the invoice page
+    shows the "Pay with points credit" button and the payment's notice."""
+
     # ------------------------------------------------------------------
     # helpers
     # ------------------------------------------------------------------
@@ -200,6 +212,7 @@ class PointsPortal(CustomerPortal):
             info=member.get_referral_info(),
             lines=Move.search(self._points_ledger_domain(member), limit=5),
             sold_line=sold_line,
+            pay_invoices=self._points_payable_invoices(member),
         )
         return request.render("points_pool.portal_points_member", values)
 
@@ -446,3 +459,209 @@ class PointsPortal(CustomerPortal):
                 member, code=code, error=self._points_error(error)
             )
         return request.redirect(f"/my/points/{member.id}/team?bound=1")
+
+    # ------------------------------------------------------------------
+    # pay an open invoice with repurchase credit
+    # ------------------------------------------------------------------
+    def _points_payable_invoices(self, member):
+        """The member's open invoices that credit can pay (user env: read
+        through the record rules), or none while the member holds no credit."""
+        Move = request.env["account.move"].with_context(
+            allowed_company_ids=request.env.user.company_ids.ids
+        )
+        if member.currency_id.compare_amounts(
+            member.credit_balance, 0
+        ) <= 0 or not Move.has_access("read"):
+            return Move.browse()
+        invoices = Move.search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("commercial_partner_id", "=", member.sudo().partner_id.id),
+                ("company_id", "=", member.company_id.id),
+                ("currency_id", "=", member.currency_id.id),
+            ],
+            order="invoice_date_due, id",
+            limit=PAY_INVOICES_LIMIT,
+        )
+        return invoices.filtered("points_can_pay")
+
+    def _points_invoice_member(self, invoice):
+        """The logged-in user's membership (sudo) that may pay ``invoice`` (a
+        sudo record) with credit: the invoice is a customer invoice of the
+        user's own commercial partner in the pool's currency.  Empty otherwise.
+        Reads only (no pool is created here)."""
+        Member = request.env["points.member"].sudo()
+        user = request.env.user
+        partner = user.partner_id.commercial_partner_id
+        if (
+            user._is_public()
+            or invoice.move_type != "out_invoice"
+            or invoice.commercial_partner_id != partner
+        ):
+            return Member.browse()
+        pool = (
+            request.env["points.pool"]
+            .sudo()
+            .search([("company_id", "=", invoice.company_id.id)], limit=1)
+        )
+        if not pool or invoice.currency_id != pool.currency_id:
+            return Member.browse()
+        return Member.search(
+            [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
+        )
+
+    def _points_get_pay_invoice(self, invoice_id, access_token=None):
+        """``(invoice sudo, member)`` for the user's own invoice ``invoice_id``
+        and the membership that pays it (user env); 404 for anything else."""
+        try:
+            invoice = self._document_check_access(
+                "account.move", invoice_id, access_token
+            )
+        except (AccessError, MissingError) as error:
+            raise NotFound() from error
+        member = self._points_invoice_member(invoice)
+        if not member:
+            raise NotFound()
+        # the same checks as every member page (record rules, company)
+        return invoice, self._points_get_member(member.id)
+
+    def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
+        """The invoice page: the "Pay with points credit" button (own open
+        invoice, credit held) and the notice of a payment just made."""
+        values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
+        member = self._points_invoice_member(invoice)
+        pay_url = False
+        paid_line = request.env["points.pool.move"]
+        if member:
+            if (
+                invoice.points_can_pay
+                and member.currency_id.compare_amounts(member.credit_balance, 0) > 0
+            ):
+                pay_url = f"/my/points/pay/{invoice.id}"
+                if access_token:
+                    pay_url += "?" + urlencode({"access_token": access_token})
+            paid = kwargs.get("points_paid")
+            if paid and str(paid).isdigit():
+                paid_line = paid_line.sudo().search(
+                    [
+                        ("id", "=", int(paid)),
+                        ("kind", "=", "spend"),
+                        ("member_id", "=", member.id),
+                        ("res_model", "=", "account.move"),
+                        ("res_id", "=", invoice.id),
+                    ]
+                )
+        values.update(
+            {
+                "points_pay_url": pay_url,
+                "points_paid_line": paid_line,
+                "points_member": member,
+            }
+        )
+        return values
+
+    def _points_render_pay(self, invoice, member, access_token=None, **values):
+        """The confirmation page: amount due, credit held, amount to pay
+        (default: as much as both allow) and what is left to pay after it."""
+        currency = member.currency_id
+        residual = invoice.amount_residual
+        credit = member.credit_balance
+        can_pay = (
+            invoice.points_can_pay
+            and currency.compare_amounts(credit, 0) > 0
+            and currency.compare_amounts(residual, 0) > 0
+        )
+        default = currency.round(min(credit, residual)) if can_pay else 0.0
+        amount = values.pop("amount", None)
+        if amount is None:
+            amount = f"{default:.{currency.decimal_places}f}"
+        try:
+            shown = currency.round(
+                float(self._points_read_number(amount, "not a number"))
+            )
+        except UserError:
+            shown = default
+        if currency.compare_amounts(shown, 0) <= 0 or (
+            currency.compare_amounts(shown, residual) > 0
+        ):
+            shown = default
+        values = self._points_values(
+            member,
+            "points_pay",
+            invoice=invoice,
+            invoice_url=f"/my/invoices/{invoice.id}",
+            access_token=access_token or "",
+            residual=residual,
+            credit=credit,
+            can_pay=can_pay,
+            amount=amount,
+            left_to_pay=currency.round(residual - shown),
+            pay_token=values.pop("pay_token", None) or secrets.token_urlsafe(16),
+            **values,
+        )
+        return request.render("points_pool.portal_points_pay", values)
+
+    @http.route(
+        "/my/points/pay/<int:invoice_id>",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+    )
+    def points_pay(self, invoice_id, access_token=None, **kwargs):
+        invoice, member = self._points_get_pay_invoice(invoice_id, access_token)
+        return self._points_render_pay(invoice, member, access_token)
+
+    @http.route(
+        "/my/points/pay/<int:invoice_id>/confirm",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def points_pay_confirm(
+        self, invoice_id, amount=None, pay_token=None, access_token=None, **kwargs
+    ):
+        invoice, member = self._points_get_pay_invoice(invoice_id, access_token)
+        if not (isinstance(pay_token, str) and _PAY_TOKEN_RE.match(pay_token)):
+            return self._points_render_pay(
+                invoice,
+                member,
+                access_token,
+                amount=amount if isinstance(amount, str) else "",
+                error=_(
+                    "This form has expired. Please check the amount and confirm again."
+                ),
+            )
+        try:
+            text = self._points_read_number(amount, _("The amount must be a number."))
+            with request.env.cr.savepoint():
+                # ownership checked above; one pool event of its own (README
+                # "Concurrency"); the form's token makes a second submit of
+                # the same form return the first payment instead of paying again
+                # (as the portal user, sudo: the key and the chatter note are
+                # theirs; the invoice came back from the check as superuser)
+                result = run_apart(
+                    request.env["account.move"].sudo().browse(invoice.id),
+                    "_points_pay_result",
+                    text,
+                    "credit",
+                    f"portal.points_pay:{invoice.id}:{pay_token}",
+                )
+        except (UserError, ValidationError) as error:
+            request.env.invalidate_all()
+            # nothing was paid: the same token may confirm the corrected form
+            return self._points_render_pay(
+                invoice,
+                member,
+                access_token,
+                amount=amount if isinstance(amount, str) else "",
+                pay_token=pay_token,
+                error=self._points_error(error),
+            )
+        query = {"points_paid": result["ledger_id"]}
+        if access_token:
+            query["access_token"] = access_token
+        return request.redirect(f"/my/invoices/{invoice.id}?{urlencode(query)}")
