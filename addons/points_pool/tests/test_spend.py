@@ -136,7 +136,11 @@ class TestSpendCredit(PointsPoolCommon):
             company_id=self.env.company.id,
         )
         cases = [
-            (UserError, lambda: invoice.action_points_pay(400.0), "only .*300.00 is available"),
+            (
+                UserError,
+                lambda: invoice.action_points_pay(400.0),
+                "only .*300.00 is available",
+            ),
             (UserError, lambda: invoice.action_points_pay(-5.0), "positive"),
             (UserError, lambda: invoice.action_points_pay(0), "positive"),
             (UserError, lambda: invoice.action_points_pay("x"), "number"),
