@@ -11,6 +11,7 @@
     "data": [
         "views/pos_config_views.xml",
         "views/pos_order_views.xml",
+        "views/pos_payment_method_views.xml",
         "views/points_lot_views.xml",
     ],
     "demo": ["data/pos_points_pool_demo.xml"],

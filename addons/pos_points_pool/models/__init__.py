@@ -4,7 +4,9 @@ from . import (
     points_lot,
     points_pool,
     pos_config,
+    pos_credit,
     pos_order,
+    pos_payment_method,
     res_config_settings,
     res_partner,
 )

@@ -32,6 +32,7 @@ class AccountMove(models.Model):
                   JOIN pos_payment pp ON pp.pos_order_id = po.id
                   JOIN pos_payment_method pm ON pm.id = pp.payment_method_id
                  WHERE po.account_move = ANY(%s) AND pm.journal_id IS NULL
+                   AND NOT COALESCE(pm.points_credit, FALSE)
                 """,
                 invoices.ids,
             )
@@ -41,7 +42,9 @@ class AccountMove(models.Model):
         )
         orders = orders.filtered(
             lambda order: any(
-                p.payment_method_id.type == "pay_later" for p in order.payment_ids
+                p.payment_method_id.type == "pay_later"
+                and not p.payment_method_id.points_credit
+                for p in order.payment_ids
             )
         )
         if orders:

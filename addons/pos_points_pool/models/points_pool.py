@@ -76,6 +76,8 @@ class PointsPool(models.Model):
             "member": bool(member),
             "points": member.points_held,
             "points_display": self._pos_points_display(member.points_held),
+            "credit": member.credit_balance,
+            "credit_display": self.currency_id.format(member.credit_balance),
             "price": self.price,
             "price_display": self._pos_price_display(),
             "today": fields.Date.to_string(fields.Date.context_today(self)),

@@ -73,12 +73,27 @@ class PosOrder(models.Model):
         pending inflow here, once per uuid (``pos.order:<uuid>``), or queues
         its refund when it refunds an order."""
         res = super().action_pos_order_paid()
+        if not self.env.context.get("points_credit_booked"):
+            # the customer's repurchase credit spent or given back (the
+            # back-office payment wizard; the sync books it just before)
+            self._points_credit_book()
         refunds = self.filtered(lambda order: order.lines.refunded_orderline_id)
         if refunds:
             refunds._points_pool_queue_refund()
         # what is sold (an exchange sells new lines on the refund order too)
         self._points_pool_book("now")
         return res
+
+    def _process_saved_order(self, draft):
+        """The sync: book the points credit before the paid step, whose errors
+        Odoo only logs (the order would be saved as paid).  Refused, the whole
+        sync of the order fails and nothing is booked."""
+        if draft:
+            return super()._process_saved_order(draft)
+        self._points_credit_book()
+        return super(
+            PosOrder, self.with_context(points_credit_booked=True)
+        )._process_saved_order(draft)
 
     def _points_pool_book(self, part):
         """Book these orders through the pool's seam.
@@ -108,27 +123,36 @@ class PosOrder(models.Model):
             return self.env["points.lot"]
         return Pool._book_orders(inputs)
 
-    def _points_pool_paid_share(self, part):
+    def _points_pool_paid_share(self, part, config=None):
         """Share of the order paid ``"now"`` (at the till) or ``"later"``
-        (customer account), from the order's own payments: exact."""
+        (customer account), from the order's own payments: exact.
+
+        What is paid with points credit is no debt of the customer: it earns
+        nothing when the pool's ``credit_earns`` is ``"cash"`` (the default:
+        the credit came out of the pool), it earns now with ``"all"``.
+        """
         self.ensure_one()
         digits = self.currency_id.decimal_places
         total = sum(money.round_minor(p.amount, digits) for p in self.payment_ids)
         # "customer account": a method without journal (what its ``type``
         # computes, without reading the journals: the till's path)
-        later = sum(
-            money.round_minor(p.amount, digits)
-            for p in self.payment_ids
-            if not p.payment_method_id.journal_id
-        )
-        if not later:
+        later = credit = 0
+        for payment in self.payment_ids:
+            method = payment.payment_method_id
+            if method.points_credit:
+                credit += money.round_minor(payment.amount, digits)
+            elif not method.journal_id:
+                later += money.round_minor(payment.amount, digits)
+        if (config or {}).get("credit_earns", "cash") == "all":
+            credit = 0
+        if not later and not credit:
             return Fraction(1 if part == "now" else 0)
         if total <= 0:
             return Fraction(0)
         share = (
             Fraction(later, total)
             if part == "later"
-            else Fraction(total - later, total)
+            else Fraction(total - later - credit, total)
         )
         return min(max(share, Fraction(0)), Fraction(1))
 
@@ -173,7 +197,7 @@ class PosOrder(models.Model):
         )
         inputs = []
         for order in self:
-            share = order._points_pool_paid_share(part)
+            share = order._points_pool_paid_share(part, config)
             if share <= 0:
                 continue
             basis, inflow, margin_, units = order_core.order_amounts(
