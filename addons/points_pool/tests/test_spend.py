@@ -217,3 +217,11 @@ class TestSpendCredit(PointsPoolCommon):
         wizard.action_pay()
         self.assertEqual(invoice.amount_residual, 200.0)
         self.assertEqual(self.member.credit_balance, 0.0)
+
+    def test_refusal_speaks_the_users_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["points_pool"], ["zh_CN"])
+        invoice = self._open_invoice(500.0).with_context(lang="zh_CN")
+        with self.assertRaisesRegex(UserError, "无法支付 .*400.00：仅有 .*300.00 可用"):
+            invoice.action_points_pay(400.0)
+        self.assertEqual(self.member.credit_balance, 300.0)
