@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
 
+from ..core import credit as credit_core
 from ..core import money
 from ..core import order as order_core
 from .points_pool import rate_share
@@ -94,11 +95,6 @@ class AccountMove(models.Model):
             orders += company_invoices._points_pool_order_inputs(config, margin=margin)
         return Pool._book_orders(orders)
 
-    def _points_pool_paid_share(self, config):
-        """``{invoice id: Fraction}``: the share of an invoice that earns
-        points, where it is not all of it (``points_spend``)."""
-        return {}
-
     @api.model
     def _points_pool_sale_lines_sql(self):
         """A condition on the invoice lines ``l`` the sale source books (another
@@ -136,6 +132,10 @@ class AccountMove(models.Model):
                 ],
             ),
             ("res.partner", ["commercial_partner_id", "state_id", "city", "zip"]),
+            (
+                "points.pool.move",
+                ["kind", "credit", "wallet", "res_model", "res_id"],
+            ),
         ):
             self.env[model].flush_model(names)
         Pool = self.env["points.pool"]
@@ -146,8 +146,15 @@ class AccountMove(models.Model):
                 SELECT l.move_id, l.id, l.product_id, l.quantity::text, (-l.balance)::text,
                        o.id, rp.commercial_partner_id, o.partner_shipping_id,
                        o.points_store_id, o.points_service_point_id, o.points_pickup_date,
-                       o.name, ship.state_id, ship.city, ship.zip, rate.own, rate.category
+                       o.name, ship.state_id, ship.city, ship.zip, rate.own, rate.category,
+                       m.amount_total_signed::text,
+                       (SELECT -SUM(COALESCE(pm.credit, 0) + COALESCE(pm.wallet, 0))
+                          FROM points_pool_move pm
+                         WHERE pm.kind IN ('spend', 'spend_refund')
+                           AND pm.res_model = 'account.move'
+                           AND pm.res_id = l.move_id)::text
                   FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
                   JOIN LATERAL (SELECT sl.order_id FROM sale_order_line_invoice_rel r
                                   JOIN sale_order_line sl ON sl.id = r.order_line_id
                                  WHERE r.invoice_line_id = l.id
@@ -189,6 +196,7 @@ class AccountMove(models.Model):
             }
         groups = defaultdict(list)
         heads = {}
+        spent = {}
         for row in rows:
             (move_id, line_id, product_id, quantity, untaxed, order_id, partner_id) = (
                 row[:7]
@@ -204,8 +212,14 @@ class AccountMove(models.Model):
                 )
             )
             heads[move_id, order_id, partner_id] = row[7:12]
+            if row[18] and config.get("credit_earns", "cash") != "all":
+                # paid partly with credit or wallet money: the rest earns
+                spent[move_id] = credit_core.cash_share(
+                    money.round_minor(row[17], digits),
+                    money.round_minor(row[18], digits),
+                )
         company_id = config["company_id"]
-        shares = self.browse({key[0] for key in groups})._points_pool_paid_share(config)
+        shares = spent
         inputs = []
         for (move_id, order_id, partner_id), lines in groups.items():
             basis, inflow, margin_, units = order_core.order_amounts(

@@ -423,26 +423,3 @@ class AccountMove(models.Model):
                 )
             )
         return lines
-
-    # ------------------------------------------------------------------
-    # points: on the part paid otherwise (pool setting credit_earns)
-    # ------------------------------------------------------------------
-    def _points_pool_paid_share(self, config):
-        """``{invoice id: Fraction}``: the share of each invoice that earns."""
-        if config.get("credit_earns", "cash") == "all":
-            return {}
-        spent = self._points_spend_totals()
-        shares = {}
-        for move in self:
-            totals = spent.get(move.id)
-            if not totals:
-                continue
-            digits = move.company_currency_id.decimal_places
-            used = sum(
-                totals.get((fund, "spend"), 0) - totals.get((fund, "spend_refund"), 0)
-                for fund in credit_core.FUNDS
-            )
-            shares[move.id] = credit_core.cash_share(
-                money.round_minor(move.amount_total, digits), used
-            )
-        return shares
