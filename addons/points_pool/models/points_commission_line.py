@@ -300,6 +300,8 @@ class PointsCommissionLine(models.Model):
         }
         vals_list, computed = [], []
         links = self._source_links()
+        # what the rules read of the stores (not all of res.partner's columns)
+        lots.store_id.sudo().fetch(["points_store_recruiter_id"])
         for lot in lots:
             if bases and lot in bases:
                 basis, inflow, margin, units = bases[lot]
@@ -334,6 +336,7 @@ class PointsCommissionLine(models.Model):
                 )
             )
         )
+        payees.fetch(["partner_id"])
         partner_of = {member.id: member.partner_id.id for member in payees}
         for lot, basis, date_due, lines in computed:
             lot_links = {name: lot[name].id for name in links}
