@@ -1,1 +1,1 @@
-from . import portal, referral
+from . import portal, public_pool, referral

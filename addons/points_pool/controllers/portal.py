@@ -16,6 +16,7 @@ from werkzeug.exceptions import NotFound
 from odoo import _, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
+from odoo.tools.misc import format_date, formatLang
 
 from odoo.addons.account.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -34,6 +35,11 @@ _NUMBER_RE = re.compile(r"^[+-]?(\d{1,15}(\.\d{0,12})?|\.\d{1,12})$")
 _PAY_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 #: open invoices listed on the overview as payable with credit
 PAY_INVOICES_LIMIT = 20
+#: most ledger events the member page's price chart draws (evenly spaced)
+CHART_POINTS = 150
+#: the price chart's box in SVG units: width, height, then the margins left
+#: (price axis), right (value axis), top and bottom (event axis)
+CHART_BOX = (640, 220, 72, 88, 14, 40)
 
 
 class PointsPortal(PortalAccount):
@@ -137,6 +143,112 @@ class PointsPortal(PortalAccount):
         result.update(values)
         return result
 
+    def _points_price_chart(self, member):
+        """The member page's chart: the pool's price after each ledger event
+        since the member's first one, and the value of the member's points at
+        those events (points held then x that price), at most
+        :data:`CHART_POINTS` evenly spaced events (ledger numbers are
+        contiguous, so a sample is one indexed look-up per event).
+
+        Reads only the pool's public price and the member's own lines (raw
+        SQL on purpose: a portal user reads no other member's ledger lines).
+
+        :return: SVG coordinates and axis labels, or ``False`` before the
+            member's first journalized event
+        """
+        env = request.env
+        cr = env.cr
+        pool_id = member.sudo().pool_id.id
+        env["points.pool.move"].flush_model()
+        cr.execute(
+            "SELECT number, COALESCE(points, 0) FROM points_pool_move "
+            "WHERE pool_id = %s AND member_id = %s AND number > 0 ORDER BY number",
+            [pool_id, member.id],
+        )
+        own = cr.fetchall()
+        cr.execute(
+            "SELECT MAX(number) FROM points_pool_move WHERE pool_id = %s", [pool_id]
+        )
+        last = cr.fetchone()[0]
+        if not own or not last:
+            return False
+        first = own[0][0]
+        span = last - first
+        if span < CHART_POINTS:
+            numbers = list(range(first, last + 1))
+        else:  # evenly spaced, first and last included (distinct: span >= points)
+            numbers = [
+                first + round(index * span / (CHART_POINTS - 1))
+                for index in range(CHART_POINTS)
+            ]
+        cr.execute(
+            "SELECT number, date, COALESCE(price_after, 0) FROM points_pool_move "
+            "WHERE pool_id = %s AND number = ANY(%s) ORDER BY number",
+            [pool_id, numbers],
+        )
+        events = cr.fetchall()
+        if not events:
+            return False
+        # points held after each sampled event: the member's deltas up to it
+        currency = member.currency_id
+        digits = env["decimal.precision"].precision_get("Points")
+        held, index, values = 0.0, 0, []
+        for number, _date, price in events:
+            while index < len(own) and own[index][0] <= number:
+                held += own[index][1]
+                index += 1
+            values.append(currency.round(round(held, digits) * price))
+        prices = [price for _number, _date, price in events]
+        width, height, left, right, top, bottom = CHART_BOX
+        plot_width, plot_height = width - left - right, height - top - bottom
+        first_number, last_number = events[0][0], events[-1][0]
+
+        def x_of(number):
+            if last_number == first_number:
+                return left + plot_width / 2
+            return left + (number - first_number) * plot_width / (
+                last_number - first_number
+            )
+
+        def polyline(series):
+            low, high = min(series), max(series)
+            coords = []
+            for (number, _date, _price), value in zip(events, series, strict=True):
+                share = (value - low) / (high - low) if high > low else 0.5
+                y = top + plot_height * (1 - share)
+                coords.append(f"{x_of(number):.1f},{y:.1f}")
+            return " ".join(coords)
+
+        price_digits = env["decimal.precision"].precision_get("Points Price")
+
+        def price_label(price):
+            return formatLang(env, price, digits=price_digits)
+
+        def value_label(value):
+            return formatLang(env, value, currency_obj=currency)
+
+        return {
+            "width": width,
+            "height": height,
+            "left": left,
+            "right": width - right,
+            "top": top,
+            "bottom": height - bottom,
+            "count": len(events),
+            "price_points": polyline(prices),
+            "value_points": polyline(values),
+            "price_high": price_label(max(prices)),
+            "price_low": price_label(min(prices)),
+            "value_high": value_label(max(values)),
+            "value_low": value_label(min(values)),
+            "first_event": f"#{first_number}",
+            "last_event": f"#{last_number}",
+            "first_date": format_date(env, events[0][1]),
+            "last_date": format_date(env, events[-1][1]),
+            "price_now": price_label(prices[-1]),
+            "value_now": value_label(values[-1]),
+        }
+
     def _points_ledger_domain(self, member):
         return [("member_id", "=", member.id)]
 
@@ -213,6 +325,7 @@ class PointsPortal(PortalAccount):
             lines=Move.search(self._points_ledger_domain(member), limit=5),
             sold_line=sold_line,
             pay_invoices=self._points_payable_invoices(member),
+            price_chart=self._points_price_chart(member),
         )
         return request.render("points_pool.portal_points_member", values)
 

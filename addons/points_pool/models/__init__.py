@@ -12,6 +12,7 @@ from . import (
     points_pool_commission,
     points_pool_demo,
     points_pool_move,
+    points_pool_public,
     points_rank,
     points_referral_log,
     points_referral_node,

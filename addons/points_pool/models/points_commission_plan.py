@@ -11,7 +11,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..core import commission as core
-from ..core import money
+from ..core import compliance, money
 
 RULE_KIND_SELECTION = [
     (core.DIRECT, "Direct (level 1)"),
@@ -348,76 +348,99 @@ class PointsCommissionPlan(models.Model):
                 sum(
                     line.amount
                     for line in lines
-                    if line.kind
-                    in (core.DIRECT, core.INDIRECT, core.RANK_DIFFERENTIAL, core.PEER)
+                    if line.kind in compliance.REFERRAL_KINDS
                 ),
             )
         return best, amount
 
     def _get_warnings(self):
-        """Every SPEC 6 warning that applies to this plan (translated text)."""
+        """Every SPEC 6 warning that applies to this plan (translated text);
+        the conditions are :func:`..core.compliance.plan_warnings`."""
         self.ensure_one()
-        warnings = []
-        if self.depth > core.DEPTH_DEFAULT:
-            if self.depth_acknowledged:
-                warnings.append(
+        referral, amount = self._get_reference_pay()
+        params = (
+            self.env["points.pool"]
+            .sudo()
+            ._get_company_pool(self.company_id)
+            ._get_params()
+        )
+        packages = self._get_package_ranks()
+        warnings = compliance.plan_warnings(
+            self.depth,
+            self.depth_acknowledged,
+            referral,
+            amount,
+            params.retention,
+            params.exit_multiple,
+            package_ranks=packages,
+        )
+        return self._warning_texts(warnings)
+
+    def _warning_texts(self, warnings):
+        """Translated text of :mod:`..core.compliance` warnings, for the plan
+        and compliance reports (``self`` is the plan, or empty for the pool's
+        own warnings).  ``package_ranks`` values are ``points.rank`` records."""
+        texts = []
+        currency = self.currency_id or self.env.company.currency_id
+        digits = currency.decimal_places
+        for code, values in warnings:
+            if code == compliance.DEPTH and values["acknowledged"]:
+                texts.append(
                     _(
                         "The plan pays %(depth)s levels of the upline, acknowledged by "
                         "%(user)s on %(date)s. Multi-level team pay risks being treated "
                         "as 传销 (禁止传销条例 art. 7).",
-                        depth=self.depth,
+                        depth=values["depth"],
                         user=self.acknowledged_by_id.name or "",
                         date=self.acknowledged_date or "",
                     )
                 )
-            else:
-                warnings.append(
+            elif code == compliance.DEPTH:
+                texts.append(
                     _(
                         "The plan pays %(depth)s levels and is not acknowledged: it "
                         "cannot be saved or activated like this.",
-                        depth=self.depth,
+                        depth=values["depth"],
                     )
                 )
-        referral, amount = self._get_reference_pay()
-        if amount and referral * 10 > amount:
-            warnings.append(
-                _(
-                    "Referral pay reaches %(pay)s on an order of %(amount)s "
-                    "(%(share).1f%%), above 10%% of the order.",
-                    pay=self.currency_id.format(
-                        money.to_float(referral, self.currency_id.decimal_places)
-                    ),
-                    amount=self.currency_id.format(self.reference_amount),
-                    share=100.0 * referral / amount,
+            elif code == compliance.REFERRAL_PAY:
+                texts.append(
+                    _(
+                        "Referral pay reaches %(pay)s on an order of %(amount)s "
+                        "(%(share).1f%%), above 10%% of the order.",
+                        pay=currency.format(money.to_float(values["pay"], digits)),
+                        amount=currency.format(
+                            money.to_float(values["amount"], digits)
+                        ),
+                        share=float(100 * values["share"]),
+                    )
                 )
-            )
-        pool = self.env["points.pool"].sudo()._get_company_pool(self.company_id)
-        static = (1 - pool.retention / 100) * pool.exit_multiple
-        if static > 1:
-            warnings.append(
-                _(
-                    "(1 − retention) × exit multiple = %(ratio).2f > 1: a member who is "
-                    "forced out receives more than the amount spent, which looks like a "
-                    "guaranteed return (防范和处置非法集资条例 art. 2).",
-                    ratio=static,
+            elif code == compliance.STATIC_RETURN:
+                texts.append(
+                    _(
+                        "(1 − retention) × exit multiple = %(ratio).2f > 1: a member who is "
+                        "forced out receives more than the amount spent, which looks like a "
+                        "guaranteed return (防范和处置非法集资条例 art. 2).",
+                        ratio=float(values["ratio"]),
+                    )
                 )
-            )
-        packages = self._get_package_ranks()
-        if packages:
-            warnings.append(
-                _(
-                    "Ranks granted by buying a package product: %(ranks)s. The programme "
-                    "must not sell ranks.",
-                    ranks=", ".join(
-                        "{} ({})".format(
-                            rank.name,
-                            ", ".join(rank.package_product_ids.mapped("display_name")),
-                        )
-                        for rank in packages
-                    ),
+            elif code == compliance.PACKAGE_RANKS:
+                texts.append(
+                    _(
+                        "Ranks granted by buying a package product: %(ranks)s. The programme "
+                        "must not sell ranks.",
+                        ranks=", ".join(
+                            "{} ({})".format(
+                                rank.name,
+                                ", ".join(
+                                    rank.package_product_ids.mapped("display_name")
+                                ),
+                            )
+                            for rank in values["ranks"]
+                        ),
+                    )
                 )
-            )
-        return warnings
+        return texts
 
     def _get_package_ranks(self):
         self.ensure_one()
@@ -454,29 +477,79 @@ class PointsCommissionPlan(models.Model):
         ]
 
     def _get_risk_tags(self):
-        """SPEC 6 risk tag of each kind, translated, for the plan report."""
+        """SPEC 6 risk tag of each kind, translated, for the plan report
+        (the tags are :data:`..core.compliance.RISK_TAGS`)."""
+        texts = self._risk_tag_texts()
+        return {kind: texts[compliance.risk_tag(kind)] for kind in core.KINDS}
+
+    @api.model
+    def _risk_tag_texts(self):
+        """Translated text of each risk tag of :mod:`..core.compliance`."""
         return {
-            core.DIRECT: _("referral pay (二级分销)"),
-            core.INDIRECT: _("referral pay (二级分销)"),
-            core.RANK_DIFFERENTIAL: _("team pay (团队计酬): counts toward the depth"),
-            core.PEER: _("team pay (团队计酬): counts toward the depth"),
-            core.REGIONAL: _("territory pay: territories must not be sold"),
-            core.SERVICE_POINT: _("service pay: service-point status must not be sold"),
-            core.MERCHANT: _(
+            compliance.RISK_REFERRAL: _("referral pay (二级分销)"),
+            compliance.RISK_TEAM: _("team pay (团队计酬): counts toward the depth"),
+            compliance.RISK_TERRITORY: _("territory pay: territories must not be sold"),
+            compliance.RISK_SERVICE: _(
+                "service pay: service-point status must not be sold"
+            ),
+            compliance.RISK_MERCHANT: _(
                 "merchant recruitment: a share of the store's sales, never per store"
             ),
-            core.DIVIDEND: _("pool shared by rank: ranks must not be sold"),
+            compliance.RISK_DIVIDEND: _("pool shared by rank: ranks must not be sold"),
+            compliance.RISK_POOL: _(
+                "returns depend on future purchases: never present them as "
+                "guaranteed (非法集资)"
+            ),
+            compliance.RISK_CREDIT: _(
+                "part of each withdrawal is paid in repurchase credit, usable on "
+                "purchases only"
+            ),
+            compliance.RISK_VESTING: _(
+                "points are locked and released day by day: members cannot sell at once"
+            ),
         }
 
     def _get_not_built(self):
-        """SPEC 6 "not built, by decision", translated."""
-        return [
-            _("链动2+1 breakaway"),
-            _("见点奖 at unlimited depth"),
-            _("三三滑落 spill-over"),
-            _("shareholder payouts from turnover"),
-            _("conversion of points into listed shares"),
-        ]
+        """SPEC 6 "not built, by decision" and the seeds' health-value variant,
+        translated, each with the reason."""
+        texts = {
+            "breakaway": _(
+                "链动2+1 breakaway: a member's first recruits are given up to the "
+                "upline, pay decided by who recruited whom (pay per recruit)"
+            ),
+            "unlimited_depth": _(
+                "见点奖 at unlimited depth: a bonus on every order anywhere below "
+                "(unbounded team pay; here at most 3 paid levels)"
+            ),
+            "spill_over": _(
+                "三三滑落 spill-over: recruits placed in a forced matrix, a tree "
+                "shaped to reward recruiting (pay per recruit)"
+            ),
+            "turnover_shares": _(
+                "shareholder payouts from turnover: returns promised from other "
+                "people's money (a securities-like issuance)"
+            ),
+            "listed_shares": _(
+                "conversion of points into listed shares (a securities-like issuance)"
+            ),
+            "release_per_friend": _(
+                "health value: locked points released faster per shared friend and "
+                "gated on watching ads (pay per recruit)"
+            ),
+            "star_cultivation": _(
+                "health value: star ranks that require cultivating three 3-stars "
+                "(rank by recruits, pay per recruit)"
+            ),
+            "halving_issuance": _(
+                "health value: a halving issuance of tradable 健康积分 priced "
+                "against a listed share (a securities-like issuance)"
+            ),
+            "tip_rewards": _(
+                "health value: merchant 打赏 rewards paid to both sides' referrers "
+                "(pay per recruit)"
+            ),
+        }
+        return [texts[code] for code in compliance.NOT_BUILT]
 
     @api.depends(
         "depth", "depth_acknowledged", "rule_ids", "reference_amount", "company_id"

@@ -13,7 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
 
-from ..core import money
+from ..core import compliance, money
 from ..core import order as order_core
 from ..core.pool import (
     LOT_OPEN,
@@ -318,6 +318,7 @@ class PointsPool(models.Model):
 
     @api.depends("retention", "exit_multiple")
     def _compute_compliance_warning(self):
+        """The banner: :func:`..core.compliance.pool_warnings`, exact."""
         packages = {}
         for rank in (
             self.env["points.rank"]
@@ -332,24 +333,28 @@ class PointsPool(models.Model):
             packages.setdefault(rank.company_id, []).append(rank.name)
         for pool in self:
             warnings = []
-            static = (1 - pool.retention / 100) * pool.exit_multiple
-            if static > 1:
-                warnings.append(
-                    _(
-                        "A member who is forced out receives %(ratio).2f times the "
-                        "amount spent: the return looks guaranteed. The seeds advise "
-                        "1.2x at 80%%.",
-                        ratio=static,
+            for code, values in compliance.pool_warnings(
+                money.fraction_of(pool.retention or 0) / 100,
+                money.fraction_of(pool.exit_multiple or 0),
+                packages.get(pool.company_id, ()),
+            ):
+                if code == compliance.STATIC_RETURN:
+                    warnings.append(
+                        _(
+                            "A member who is forced out receives %(ratio).2f times the "
+                            "amount spent: the return looks guaranteed. The seeds advise "
+                            "1.2x at 80%%.",
+                            ratio=float(values["ratio"]),
+                        )
                     )
-                )
-            if packages.get(pool.company_id):
-                warnings.append(
-                    _(
-                        "Ranks granted by buying a package product: %(ranks)s. The "
-                        "programme must not sell ranks.",
-                        ranks=", ".join(packages[pool.company_id]),
+                elif code == compliance.PACKAGE_RANKS:
+                    warnings.append(
+                        _(
+                            "Ranks granted by buying a package product: %(ranks)s. The "
+                            "programme must not sell ranks.",
+                            ranks=", ".join(values["ranks"]),
+                        )
                     )
-                )
             pool.compliance_warning = " ".join(warnings) or False
 
     @api.constrains(
@@ -511,6 +516,35 @@ class PointsPool(models.Model):
     # ------------------------------------------------------------------
     # translation between records and the core
     # ------------------------------------------------------------------
+    def _simulation_snapshot(self):
+        """The pool as a :class:`core.simulator.Snapshot` (state, and open or
+        pending lots read by the engine's own lot store), for the simulator
+        and the compliance report.  Reads the committed and flushed state; no
+        lock (a simulation changes nothing)."""
+        self.ensure_one()
+        from ..core import simulator  # noqa: PLC0415 (the ledger never needs it)
+
+        digits = self.currency_id.decimal_places
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT fund::text, supply::text, reserve::text, last_price_exact "
+                "FROM points_pool WHERE id = %s",
+                self.id,
+            )
+        )
+        fund, supply, reserve, last_price = self.env.cr.fetchone()
+        lots = _SqlLotStore(self)._select(
+            SQL("pool_id = %s AND state IN ('open', 'pending') ORDER BY id", self.id)
+        )
+        return simulator.Snapshot(
+            fund=money.to_minor(fund or 0, digits),
+            supply=money.to_minor(supply or 0, POINT_DIGITS),
+            reserve=money.to_minor(reserve or 0, digits),
+            last_price=Fraction(last_price) if last_price else None,
+            lots=tuple(lots),
+        )
+
     def _get_params(self):
         self.ensure_one()
         pct = Fraction(100)

@@ -1,8 +1,10 @@
 import logging
+from bisect import bisect_left
 from datetime import timedelta
 from fractions import Fraction
 
 from odoo import Command, api, fields, models
+from odoo.tools import SQL
 
 from ..core import money
 from ..core.pool import POINT_DIGITS, POINT_SCALE
@@ -36,6 +38,9 @@ DEMO_BINDINGS = [
 ]
 # the demo portal user (login portal / portal) buys once, after the pool history
 DEMO_PORTAL_ORDER = ("base.partner_demo_portal", 1000.0)
+
+# the demo's history is spread over the last DEMO_DAYS days (charts need a shape)
+DEMO_DAYS = 90
 
 # the seeds' parameters; no return window so each paid order mints at once
 DEMO_POOL_VALS = {
@@ -92,18 +97,29 @@ class PointsPool(models.Model):
 
         pool._demo_bind(partner)
         pool._demo_commissions(partner)
+        # the last ledger line id after each step of the story: the steps are
+        # dated apart afterwards (_demo_spread_dates)
+        marks = []
+
+        def mark():
+            marks.append(pool._demo_last_line_id())
+
         for xml_id, amount in DEMO_ORDERS:
             pool._demo_buy(partner(xml_id), product, amount)
+            mark()
 
         # a member sells some free points into the wallet
         seller = pool._demo_member(partner(DEMO_SELLER[0]))
         seller.action_sell(DEMO_SELLER[1])
+        mark()
 
         # platform money up to the lowest exit trigger: the oldest lot exits
         pool.action_inject(pool._demo_injection_to_first_exit())
+        mark()
 
         # the exited member comes back: a new order opens a new lot
         pool._demo_buy(partner(DEMO_REENTRY[0]), product, DEMO_REENTRY[1])
+        mark()
 
         # withdrawals: the exited member's is approved, the seller's waits
         Withdrawal = env["points.withdrawal"]
@@ -115,6 +131,7 @@ class PointsPool(models.Model):
             }
         )
         approved.action_approve()
+        mark()
         Withdrawal.create(
             {
                 "member_id": seller.id,
@@ -122,6 +139,7 @@ class PointsPool(models.Model):
             }
         )
         pool._demo_buy(partner(DEMO_PORTAL_ORDER[0]), product, DEMO_PORTAL_ORDER[1])
+        mark()
         env["points.referral.node"]._cron_update_ranks()
         # an order sold by the store and picked up at the service point
         pool._demo_buy(
@@ -133,6 +151,7 @@ class PointsPool(models.Model):
                 [("company_id", "=", company.id)], limit=1
             ),
         )
+        mark()
         # a director (given by a manager) shares the dividend pool
         pool._demo_member(
             partner("res_partner_demo_alice_chen")
@@ -142,6 +161,8 @@ class PointsPool(models.Model):
         # commissions: the hold period is over for the demo, then a distribution
         pool._commission_jobs(now=fields.Datetime.now() + timedelta(days=30))
         env.ref("points_pool.points_dividend_pool_demo")._distribute()
+        mark()
+        pool._demo_spread_dates(marks)
         problems = pool._check_rows(only_problems=True)
         if problems:
             _logger.warning(
@@ -310,6 +331,116 @@ class PointsPool(models.Model):
             }
         )
         return plan
+
+    def _demo_last_line_id(self):
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM points_pool_move WHERE pool_id = %s",
+            [self.id],
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _demo_spread_dates(self, marks, days=DEMO_DAYS):
+        """Date the demo's story over the last ``days`` days, in SQL (the
+        ledger is immutable): step ``k`` of the story (its ledger lines have
+        ids up to ``marks[k]``) is dated ``k / (steps - 1)`` of the way from
+        ``days`` ago to now, its lines a second apart in ledger order; dates
+        never go backwards along the ledger numbers.  The lots (paid, settled,
+        picked up), their orders, their invoices' dates and their commission
+        lines move with their first ledger line; journal entries keep their
+        accounting dates (sequences, lock dates).  Amounts are not touched, so
+        the reconciliation is unchanged.
+        """
+        self.ensure_one()
+        steps = sorted(set(marks))
+        if len(steps) < 2:
+            return False
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(
+            "SELECT id, number, date FROM points_pool_move WHERE pool_id = %s "
+            "ORDER BY number = 0, number, id",
+            [self.id],
+        )
+        lines = cr.fetchall()
+        end = fields.Datetime.now().replace(microsecond=0)
+        start = end - timedelta(days=days)
+        gap = (end - start) / (len(steps) - 1)
+        step_dates = [start + gap * index for index in range(len(steps))]
+        new_dates, deltas = [], {}
+        counts = [0] * len(steps)  # lines dated so far in each step
+        last_step = 0  # of the numbered lines: never back along the numbers
+        for line_id, number, old in lines:
+            step = min(bisect_left(steps, line_id), len(steps) - 1)
+            if number:
+                step = last_step = max(step, last_step)
+            date = step_dates[step] + timedelta(seconds=counts[step])
+            counts[step] += 1
+            new_dates.append((line_id, date))
+            deltas[line_id] = date - old
+        cr.execute(
+            SQL(
+                "UPDATE points_pool_move m SET date = v.date FROM (VALUES %s) "
+                "AS v(id, date) WHERE m.id = v.id",
+                SQL(", ").join(
+                    SQL("(%s, %s::timestamp)", line_id, date)
+                    for line_id, date in new_dates
+                ),
+            )
+        )
+        # a lot moves with its first ledger line (its pending inflow)
+        cr.execute(
+            "SELECT lot_id, MIN(id) FROM points_pool_move "
+            "WHERE pool_id = %s AND lot_id IS NOT NULL GROUP BY lot_id",
+            [self.id],
+        )
+        lots = SQL(", ").join(
+            SQL("(%s, %s::interval)", lot_id, deltas[line_id])
+            for lot_id, line_id in cr.fetchall()
+        )
+        if lots.code:
+            for query in (
+                "UPDATE points_lot l SET date_paid = l.date_paid + v.delta, "
+                "settle_date = l.settle_date + v.delta, "
+                "pickup_date = l.pickup_date + v.delta "
+                "FROM (VALUES %s) AS v(id, delta) WHERE l.id = v.id",
+                "UPDATE sale_order s SET date_order = s.date_order + v.delta "
+                "FROM points_lot l JOIN (VALUES %s) AS v(id, delta) ON v.id = l.id "
+                "WHERE s.id = l.sale_order_id",
+                "UPDATE points_commission_line c SET date = c.date + v.delta, "
+                "date_due = c.date_due + v.delta "
+                "FROM (VALUES %s) AS v(id, delta) WHERE c.lot_id = v.id",
+            ):
+                cr.execute(SQL(query, lots))
+            # invoices: the document date and the due dates, not the
+            # accounting date (the journal entries stay where they were booked)
+            cr.execute(
+                """
+                WITH shift AS (
+                    SELECT DISTINCT ON (l.invoice_id) l.invoice_id AS id,
+                           l.date_paid::date - a.invoice_date AS days
+                      FROM points_lot l
+                      JOIN account_move a ON a.id = l.invoice_id
+                     WHERE l.pool_id = %s AND a.invoice_date IS NOT NULL
+                     ORDER BY l.invoice_id, l.id
+                ), moves AS (
+                    UPDATE account_move a
+                       SET invoice_date = a.invoice_date + s.days,
+                           invoice_date_due = a.invoice_date_due + s.days
+                      FROM shift s
+                     WHERE a.id = s.id
+                )
+                UPDATE account_move_line ml
+                   SET invoice_date = ml.invoice_date + s.days,
+                       date_maturity = ml.date_maturity + s.days
+                  FROM shift s
+                 WHERE ml.move_id = s.id
+                """,
+                [self.id],
+            )
+        self.env.invalidate_all()
+        return True
 
     def _demo_member(self, partner):
         self.ensure_one()

@@ -1,0 +1,1 @@
+from . import points_compliance_report
