@@ -509,6 +509,19 @@ class PointsCommissionPlan(models.Model):
             ),
         }
 
+    def action_compliance_report(self):
+        """The pool's compliance report for this plan's configuration (a
+        draft plan can be judged before it is activated)."""
+        self.ensure_one()
+        pool = self.env["points.pool"].search(
+            [("company_id", "=", self.company_id.id)], limit=1
+        )
+        if not pool:
+            raise UserError(_("The plan's company has no points pool yet."))
+        return self.env.ref(
+            "points_pool.points_pool_compliance_report_html"
+        ).report_action(pool, data={"plan_id": self.id}, config=False)
+
     def _get_not_built(self):
         """SPEC 6 "not built, by decision" and the seeds' health-value variant,
         translated, each with the reason."""

@@ -62,17 +62,10 @@ class ReportPointsPoolCompliance(models.AbstractModel):
         pools = self.env["points.pool"].browse(docids)
         pools.check_access("read")
         data = data or {}
-        given = data.get("simulation")
         figures, simulations = {}, {}
         for pool in pools:
-            figures[pool.id] = self._get_figures(pool)
-            if isinstance(given, dict):
-                path = given.get(pool.id, given.get(str(pool.id)))
-            else:
-                path = given
-            simulations[pool.id] = (
-                self._format_path(path) if path else self._get_simulation(pool)
-            )
+            figures[pool.id] = self._get_figures(pool, self._plan_of(pool, data))
+            simulations[pool.id] = self._get_simulation(pool)
         return {
             "doc_ids": pools.ids,
             "doc_model": "points.pool",
@@ -269,6 +262,23 @@ class ReportPointsPoolCompliance(models.AbstractModel):
     # the configuration
     # ------------------------------------------------------------------
     @api.model
+    def _plan_of(self, pool, data):
+        """The configuration the report is about: the plan named by
+        ``data["plan_id"]`` (e.g. a draft plan being considered: *Compliance
+        report* on the plan form), when it is the pool's company's, else the
+        company's active plan."""
+        plan_id = data.get("plan_id")
+        if plan_id:
+            plan = self.env["points.commission.plan"].browse(int(plan_id)).exists()
+            if not plan or plan.company_id != pool.company_id:
+                raise AccessError(
+                    _("This commission plan is not a plan of the pool's company.")
+                )
+            plan.check_access("read")
+            return plan.sudo()
+        return self._active_plan(pool)
+
+    @api.model
     def _active_plan(self, pool):
         return (
             self.env["points.commission.plan"]
@@ -349,7 +359,7 @@ class ReportPointsPoolCompliance(models.AbstractModel):
     # all figures of one pool
     # ------------------------------------------------------------------
     @api.model
-    def _get_figures(self, pool):
+    def _get_figures(self, pool, plan=None):
         """Everything the template shows for ``pool``: exact values and text.
 
         Money is in minor units (``*_text``: formatted in the currency),
@@ -362,7 +372,8 @@ class ReportPointsPoolCompliance(models.AbstractModel):
             return currency.format(money.to_float(minor, digits))
 
         params = pool._get_params()
-        plan = self._active_plan(pool)
+        if plan is None:
+            plan = self._active_plan(pool)
         rows = self._member_rows(pool)
         members = compliance.member_figures(rows)
         ledger = self._ledger_totals(pool)

@@ -246,14 +246,106 @@ class TestCompliance(CommissionCommon):
 
     def test_simulation_section(self):
         self._scenario()
-        html = self._html(data={"simulation": [[0, "18.635547"], [1, "19.5"]]})
-        self.assertIn("19.5", html)
-        self.assertNotIn("Simulation not available.", html)
         path = self.env["report.points_pool.compliance"]._get_simulation(self.pool)
         # nothing comes in: the price does not move from today's
         # P / S = 2553.07 / 137
         self.assertEqual(path[0], (0, "18.635547"))
         self.assertEqual({price for _day, price in path}, {"18.635547"})
+        html = self._html()
+        self.assertIn("18.635547", html)
+        self.assertNotIn("Simulation not available.", html)
+        # the report takes no simulation from its caller: only its own run
+        html = self._html(data={"simulation": [[0, "99.5"]]})
+        self.assertNotIn("99.5", html)
+
+    def test_report_for_a_draft_plan_of_the_company(self):
+        self._scenario()
+        active = self.env["points.commission.plan"].search(
+            [("company_id", "=", self.pool.company_id.id), ("state", "=", "active")]
+        )
+        draft = self._plan(
+            [
+                {"kind": "direct", "rate": 10.0},
+                {"kind": "peer", "rate": 5.0, "levels": 3},
+            ],
+            acknowledged=True,
+            activate=False,
+            name="Three levels (draft)",
+        )
+        self.assertEqual((draft.state, draft.depth), ("draft", 3))
+        Report = self.env["report.points_pool.compliance"]
+        figures = Report._get_figures(self.pool, Report._plan_of(self.pool, {}))
+        self.assertEqual((figures["plan"], figures["depth"]), (active, 2))
+        data = {"plan_id": draft.id}
+        figures = Report._get_figures(self.pool, Report._plan_of(self.pool, data))
+        self.assertEqual((figures["plan"], figures["depth"]), (draft, 3))
+        # the ledger's figures do not depend on the plan looked at
+        self.assertEqual(figures["members"]["referral"], 25000)
+        html = self._html(data=data)
+        self.assertIn("Three levels (draft)", html)
+        self.assertIn("(<span>Draft</span>)", html)
+        action = draft.action_compliance_report()
+        self.assertEqual(action["data"], {"plan_id": draft.id})
+        self.assertEqual(action["report_name"], "points_pool.compliance")
+        # a plan of another company is refused
+        other = self.env["res.company"].create({"name": "PP other compliance co"})
+        foreign = self.env["points.commission.plan"].create(
+            {"name": "Foreign", "company_id": other.id}
+        )
+        with self.assertRaises(AccessError):
+            Report._plan_of(self.pool, {"plan_id": foreign.id})
+
+    def test_demo_pool_and_the_seeds_plan(self):
+        """The demo database: the report's figures are the ledger's (counted
+        here through the ORM), for the active plan and for the seeds' plan."""
+        env = self.env(su=True)  # the demo company is not the test user's
+        company = env.ref("base.main_company")
+        pool = env["points.pool"].search([("company_id", "=", company.id)])
+        seeds = (
+            env["points.commission.plan"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("name", "like", "种子方案")])
+        )
+        if not seeds:
+            self.skipTest("the demo data is not installed")
+        Move = env["points.pool.move"]
+        exits = Move.search([("pool_id", "=", pool.id), ("kind", "=", "exit")])
+        sells = Move.search([("pool_id", "=", pool.id), ("kind", "=", "sell")])
+        digits = pool.currency_id.decimal_places
+        Report = env["report.points_pool.compliance"]
+        figures = Report._get_figures(pool)
+        ledger = figures["ledger"]
+        self.assertEqual(ledger["exits"], len(exits))
+        self.assertGreater(ledger["exits"], 0)
+        self.assertEqual(
+            ledger["exit_paid"], round(sum(exits.mapped("wallet")) * 10**digits)
+        )
+        self.assertEqual(ledger["sells"], len(sells))
+        self.assertEqual(
+            ledger["sell_paid"], round(sum(sells.mapped("wallet")) * 10**digits)
+        )
+        self.assertEqual(figures["plan"].state, "active")
+        lots = env["points.lot"].search(
+            [("pool_id", "=", pool.id), ("state", "!=", "cancelled")]
+        )
+        self.assertEqual(
+            figures["members"]["spent"],
+            round(sum(lots.mapped("basis")) * 10**digits),
+        )
+        self.assertEqual(figures["static_return"], Fraction(12, 5))
+        seeds_figures = Report._get_figures(
+            pool, Report._plan_of(pool, {"plan_id": seeds.id})
+        )
+        self.assertEqual(seeds_figures["depth"], 3)
+        self.assertTrue(seeds_figures["depth_acknowledged"])
+        self.assertEqual(seeds_figures["ledger"], ledger)
+        html = (
+            env["ir.actions.report"]
+            ._render_qweb_html(REPORT_HTML, pool.ids, data={"plan_id": seeds.id})[0]
+            .decode()
+        )
+        for text in ("种子方案", "积分价格永远单边上扬", "链动2+1"):
+            self.assertIn(text, html)
 
     def test_chinese_labels_and_access(self):
         self.env["res.lang"]._activate_lang("zh_CN")
