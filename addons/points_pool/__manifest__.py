@@ -27,6 +27,7 @@
         "views/points_referral_node_views.xml",
         "views/points_member_views.xml",
         "views/points_pool_wizard_views.xml",
+        "views/points_pool_simulate_views.xml",
         "views/points_pool_views.xml",
         "views/points_pool_public_views.xml",
         "views/points_commission_views.xml",
@@ -48,6 +49,9 @@
     "assets": {
         "web.assets_frontend": [
             "points_pool/static/src/js/points_portal.esm.js",
+        ],
+        "web.assets_backend": [
+            "points_pool/static/src/simulation/**/*",
         ],
         "web.assets_tests": [
             "points_pool/static/tests/tours/**/*",

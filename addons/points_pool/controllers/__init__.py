@@ -1,1 +1,1 @@
-from . import portal, public_pool, referral
+from . import portal, public_pool, referral, simulation

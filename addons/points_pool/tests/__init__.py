@@ -17,5 +17,6 @@ from . import (
     test_portal_spend,
     test_public_page,
     test_referral,
+    test_simulate,
     test_spend,
 )
