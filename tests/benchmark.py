@@ -1549,28 +1549,9 @@ COLD_GETS = 20
 
 def _replay(params, ops, store_class):
     """The simulator's operations (``record_ops``) through a plain engine."""
-    from odoo.addons.points_pool.core.pool import Lot, PoolEngine, PoolState
+    from odoo.addons.points_pool.core import simulator
 
-    store = store_class(params)
-    engine = PoolEngine(params, PoolState(), store)
-    lots = store.lots
-    for op in ops:
-        kind = op[0]
-        if kind == "pay":
-            _kind, lot_id, member_id, basis, inflow, cap = op
-            engine.add_pending(store.add(Lot(lot_id, member_id, basis, inflow, cap)))
-        elif kind == "mint":
-            engine.mint(lots[op[1]])
-        elif kind == "release":
-            engine.daily_release(lots[op[1]])
-        elif kind == "inject":
-            engine.inject(op[1])
-        elif kind == "sell":
-            _kind, member_id, lot_ids, units = op
-            engine.sell(member_id, [lots[lot_id] for lot_id in lot_ids], units)
-        else:
-            raise AssertionError(op)
-    return engine
+    return simulator.replay(params, ops, store_class(params))
 
 
 def _timed(func, *args, runs=1):

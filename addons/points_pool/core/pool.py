@@ -32,6 +32,8 @@ LOT_OPEN = "open"
 LOT_CLOSED = "closed"
 LOT_EXITED = "exited"
 LOT_CANCELLED = "cancelled"
+#: lots whose order is settled (minted): what sales-based conditions count
+LOT_SETTLED = (LOT_OPEN, LOT_CLOSED, LOT_EXITED)
 
 
 class PoolError(ValueError):

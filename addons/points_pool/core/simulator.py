@@ -726,6 +726,34 @@ class Simulator:
         row.reserve, row.pending = state.reserve, state.pending
 
 
+def replay(params, ops, store, state=None):
+    """Run operations recorded by a simulation (``record_ops``) through a
+    plain :class:`~.pool.PoolEngine` over ``store`` (its lots included),
+    from ``state`` (default: an empty pool); :return: the engine.
+
+    The reference the simulator is checked against (tests) and timed against
+    (benchmark): no bookkeeping of members, days or summaries."""
+    engine = PoolEngine(params, state or PoolState(), store)
+    lots = store.lots
+    for op in ops:
+        kind = op[0]
+        if kind == "pay":
+            _kind, lot_id, member_id, basis, inflow, cap = op
+            engine.add_pending(store.add(Lot(lot_id, member_id, basis, inflow, cap)))
+        elif kind == "mint":
+            engine.mint(lots[op[1]])
+        elif kind == "release":
+            engine.daily_release(lots[op[1]])
+        elif kind == "inject":
+            engine.inject(op[1])
+        elif kind == "sell":
+            _kind, member_id, lot_ids, units = op
+            engine.sell(member_id, [lots[lot_id] for lot_id in lot_ids], units)
+        else:
+            raise ValueError(f"unknown operation: {op!r}")
+    return engine
+
+
 def simulate(scenario, params=None, snapshot=None, **options):
     """Run ``scenario`` (see :class:`Simulator` for ``options``)."""
     return Simulator(scenario, params, snapshot, **options).run()

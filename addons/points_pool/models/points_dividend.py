@@ -16,6 +16,7 @@ from odoo.tools import SQL
 
 from ..core import commission as core
 from ..core import money
+from ..core.pool import LOT_SETTLED
 
 WEIGHTING_SELECTION = [
     ("equal", "Equally among the rank's members"),
@@ -92,12 +93,13 @@ class PointsDividendPool(models.Model):
                 SELECT r.level, n.member_id,
                        COALESCE((SELECT SUM(l.basis) FROM points_lot l
                                   WHERE l.member_id = n.member_id
-                                    AND l.state IN ('open', 'closed', 'exited')
+                                    AND l.state IN %s
                                     AND l.date_paid >= %s AND l.date_paid < %s), 0)::text
                   FROM points_referral_node n
                   JOIN points_rank r ON r.id = n.rank_id
                  WHERE n.rank_id IN %s AND n.member_id IS NOT NULL
                 """,
+                LOT_SETTLED,
                 start,
                 end,
                 tuple(ranks.ids),

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import money
-from ..core.pool import POINT_DIGITS, floor, sell_quote
+from ..core.pool import LOT_SETTLED, POINT_DIGITS, floor, sell_quote
 from .points_pool import run_apart
 from .points_referral_node import referral_qr_data_uri
 
@@ -661,16 +661,17 @@ class PointsMember(models.Model):
                 """
                 SELECT m.id, p.freeze_direct_orders, p.freeze_own_orders,
                        (SELECT count(*) FROM points_lot l WHERE l.member_id = m.id
-                         AND l.state IN ('open', 'closed', 'exited')),
+                         AND l.state IN %(settled)s),
                        (SELECT count(*) FROM points_referral_node n
                           JOIN points_referral_node c ON c.parent_id = n.id
                           JOIN points_lot l ON l.member_id = c.member_id
                          WHERE n.member_id = m.id
-                           AND l.state IN ('open', 'closed', 'exited'))
+                           AND l.state IN %(settled)s)
                   FROM points_member m JOIN points_pool p ON p.id = m.pool_id
-                 WHERE m.id IN %s
+                 WHERE m.id IN %(ids)s
                 """,
-                tuple(self.ids),
+                settled=LOT_SETTLED,
+                ids=tuple(self.ids),
             )
         )
         return {

@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..core import money, referral
+from ..core.pool import LOT_SETTLED
 
 _logger = logging.getLogger(__name__)
 
@@ -24,9 +25,6 @@ BIND_SOURCE_SELECTION = [
 #: appended to a ``parent_path`` it bounds the subtree: every descendant's path
 #: starts with the node's and continues with digits or "/", which sort below ":"
 SUBTREE_END = ":"
-
-#: lot states whose basis counts as settled sales volume
-SETTLED_LOT_STATES = ("open", "closed", "exited")
 
 
 def referral_qr_png(url, box_size=8):
@@ -281,7 +279,7 @@ class PointsReferralNode(models.Model):
                  GROUP BY n.id, d.id = n.id
                 """,
                 SUBTREE_END,
-                SETTLED_LOT_STATES,
+                LOT_SETTLED,
                 tuple(self.ids),
             )
         )
@@ -690,7 +688,7 @@ class PointsReferralNode(models.Model):
                    AND (own.vol IS NOT NULL OR team.vol IS NOT NULL
                         OR package.level IS NOT NULL)
                 """,
-                states=SETTLED_LOT_STATES,
+                states=LOT_SETTLED,
                 company=company.id,
             )
         )

@@ -1,9 +1,5 @@
-import logging
-
 from odoo import models
 from odoo.http import request
-
-_logger = logging.getLogger(__name__)
 
 #: cookie set by ``/r/<code>``; read at signup and at the first order
 REFERRAL_COOKIE = "pp_ref"

@@ -4,7 +4,6 @@ Every test ends with the pool's reconciliation (``PointsPoolCommon.tearDown``),
 which includes the commission ledger against the GL.
 """
 
-import logging
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -13,8 +12,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import PointsPoolCommon
-
-_logger = logging.getLogger(__name__)
 
 
 class CommissionCommon(PointsPoolCommon):

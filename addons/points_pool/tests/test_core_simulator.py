@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from odoo.tests import BaseCase, tagged
 
+from ..core import simulator
 from ..core.pool import (
     LOT_CLOSED,
     LOT_EXITED,
@@ -25,7 +26,6 @@ from ..core.pool import (
     LOT_PENDING,
     Lot,
     MemoryLotStore,
-    PoolEngine,
     PoolParams,
     value_of,
 )
@@ -50,25 +50,7 @@ def replay(params, snapshot, ops):
     store = MemoryLotStore(params)
     for lot in snapshot.lots:
         store.add(Lot(**asdict(lot)))
-    engine = PoolEngine(params, snapshot.state(), store)
-    lots = store.lots
-    for op in ops:
-        kind = op[0]
-        if kind == "pay":
-            _kind, lot_id, member_id, basis, inflow, cap = op
-            engine.add_pending(store.add(Lot(lot_id, member_id, basis, inflow, cap)))
-        elif kind == "mint":
-            engine.mint(lots[op[1]])
-        elif kind == "release":
-            engine.daily_release(lots[op[1]])
-        elif kind == "inject":
-            engine.inject(op[1])
-        elif kind == "sell":
-            _kind, member_id, lot_ids, units = op
-            engine.sell(member_id, [lots[lot_id] for lot_id in lot_ids], units)
-        else:
-            raise AssertionError(op)
-    return engine
+    return simulator.replay(params, ops, store, snapshot.state())
 
 
 def fractions(low, high, denominator):

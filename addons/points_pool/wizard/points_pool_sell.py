@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..core import money
-from ..core.pool import POINT_DIGITS, floor, value_of
+from ..core.pool import POINT_DIGITS, floor, sell_quote
 
 
 class PointsPoolSell(models.TransientModel):
@@ -30,11 +30,9 @@ class PointsPoolSell(models.TransientModel):
             params = pool._get_params()
             price = pool._get_state().price(params)
             units = money.round_minor(wizard.points, POINT_DIGITS)
-            gross = value_of(units, price, params)
+            gross, payout = sell_quote(units, price, params)
             wizard.gross = money.to_float(floor(gross), params.digits)
-            wizard.payout = money.to_float(
-                floor((1 - params.retention) * gross), params.digits
-            )
+            wizard.payout = money.to_float(payout, params.digits)
 
     def action_sell(self):
         self.ensure_one()
