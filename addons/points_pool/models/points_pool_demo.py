@@ -364,9 +364,14 @@ class PointsPool(models.Model):
             [self.id],
         )
         lines = cr.fetchall()
-        end = fields.Datetime.now().replace(microsecond=0)
+        # a step's lines are a second apart: the last step ends before now,
+        # so that lines booked after the demo (e.g. the POS demo) come later;
+        # whole seconds, so no rounding puts a line after a later one
+        end = fields.Datetime.now().replace(microsecond=0) - timedelta(
+            seconds=len(lines) + 1
+        )
         start = end - timedelta(days=days)
-        gap = (end - start) / (len(steps) - 1)
+        gap = timedelta(seconds=int((end - start).total_seconds()) // (len(steps) - 1))
         step_dates = [start + gap * index for index in range(len(steps))]
         new_dates, deltas = [], {}
         counts = [0] * len(steps)  # lines dated so far in each step
