@@ -49,6 +49,7 @@ class PointsCommissionLine(models.Model):
     _name = "points.commission.line"
     _description = "Commission Line"
     _order = "id desc"
+    _check_company_auto = True
 
     date = fields.Datetime(
         default=fields.Datetime.now, required=True, readonly=True, index=True
@@ -57,10 +58,14 @@ class PointsCommissionLine(models.Model):
         "res.company", required=True, readonly=True, index=True
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    pool_id = fields.Many2one("points.pool", required=True, readonly=True, index=True)
-    plan_id = fields.Many2one("points.commission.plan", readonly=True, index=True)
+    pool_id = fields.Many2one(
+        "points.pool", required=True, readonly=True, index=True, check_company=True
+    )
+    plan_id = fields.Many2one(
+        "points.commission.plan", readonly=True, index=True, check_company=True
+    )
     rule_id = fields.Many2one(
-        "points.commission.rule", readonly=True, ondelete="restrict"
+        "points.commission.rule", readonly=True, ondelete="restrict", check_company=True
     )
     kind = fields.Selection(
         RULE_KIND_SELECTION, required=True, readonly=True, index=True
@@ -70,6 +75,7 @@ class PointsCommissionLine(models.Model):
         "Payee",
         readonly=True,
         index=True,
+        check_company=True,
         help="Empty on a dividend accrual: the money goes into the dividend pool.",
     )
     partner_id = fields.Many2one(
@@ -81,9 +87,13 @@ class PointsCommissionLine(models.Model):
     detail = fields.Char(readonly=True)
     amount = fields.Monetary(readonly=True)
     base_amount = fields.Monetary("Order base", readonly=True)
-    lot_id = fields.Many2one("points.lot", readonly=True, index="btree_not_null")
-    sale_order_id = fields.Many2one("sale.order", readonly=True, index="btree_not_null")
-    buyer_id = fields.Many2one("points.member", readonly=True)
+    lot_id = fields.Many2one(
+        "points.lot", readonly=True, index="btree_not_null", check_company=True
+    )
+    sale_order_id = fields.Many2one(
+        "sale.order", readonly=True, index="btree_not_null", check_company=True
+    )
+    buyer_id = fields.Many2one("points.member", readonly=True, check_company=True)
     state = fields.Selection(
         LINE_STATE_SELECTION,
         default="accrued",
@@ -94,24 +104,43 @@ class PointsCommissionLine(models.Model):
     date_due = fields.Datetime("Available from", readonly=True, index=True)
     date_available = fields.Datetime("Credited on", readonly=True)
     origin_id = fields.Many2one(
-        "points.commission.line", "Reverses", readonly=True, index="btree_not_null"
+        "points.commission.line",
+        "Reverses",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
     )
     reversal_id = fields.Many2one(
-        "points.commission.reversal", readonly=True, index="btree_not_null"
+        "points.commission.reversal",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
     )
     dividend_pool_id = fields.Many2one(
-        "points.dividend.pool", readonly=True, index="btree_not_null"
+        "points.dividend.pool",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
     )
     distribution_id = fields.Many2one(
-        "points.dividend.distribution", readonly=True, index="btree_not_null"
+        "points.dividend.distribution",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
     )
     accrual_key = fields.Char(readonly=True, copy=False)
     accrual_move_id = fields.Many2one(
-        "account.move", "Accrual entry", readonly=True, index="btree_not_null"
+        "account.move",
+        "Accrual entry",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
     )
-    available_move_id = fields.Many2one("account.move", "Wallet entry", readonly=True)
+    available_move_id = fields.Many2one(
+        "account.move", "Wallet entry", readonly=True, check_company=True
+    )
     wallet_line_id = fields.Many2one(
-        "points.pool.move", "Wallet ledger line", readonly=True
+        "points.pool.move", "Wallet ledger line", readonly=True, check_company=True
     )
 
     _sql_constraints = [
@@ -672,6 +701,7 @@ class PointsCommissionReversal(models.Model):
     _name = "points.commission.reversal"
     _description = "Commission Reversal"
     _order = "id desc"
+    _check_company_auto = True
 
     key = fields.Char(required=True, readonly=True, index=True)
     lot_id = fields.Many2one("points.lot", required=True, readonly=True, index=True)

@@ -765,6 +765,7 @@ class PointsCommissionTier(models.Model):
     _name = "points.commission.tier"
     _description = "Commission Rule Tier"
     _order = "rule_id, sequence, id"
+    _check_company_auto = True
 
     rule_id = fields.Many2one(
         "points.commission.rule", required=True, ondelete="cascade", index=True
@@ -773,7 +774,10 @@ class PointsCommissionTier(models.Model):
     currency_id = fields.Many2one(related="rule_id.currency_id")
     sequence = fields.Integer(default=10)
     rank_id = fields.Many2one(
-        "points.rank", ondelete="restrict", domain="[('company_id', '=', company_id)]"
+        "points.rank",
+        ondelete="restrict",
+        domain="[('company_id', '=', company_id)]",
+        check_company=True,
     )
     region_level = fields.Selection(REGION_LEVEL_SELECTION)
     rate = fields.Float("Rate (%)", digits=(16, 4))

@@ -203,6 +203,7 @@ class PointsDividendShare(models.Model):
     _name = "points.dividend.share"
     _description = "Dividend Pool Share"
     _order = "dividend_pool_id, share desc"
+    _check_company_auto = True
 
     dividend_pool_id = fields.Many2one(
         "points.dividend.pool", required=True, ondelete="cascade", index=True
@@ -213,6 +214,7 @@ class PointsDividendShare(models.Model):
         required=True,
         ondelete="restrict",
         domain="[('company_id', '=', company_id)]",
+        check_company=True,
     )
     share = fields.Float("Share (%)", digits=(16, 4), required=True)
 
@@ -225,6 +227,7 @@ class PointsDividendDistribution(models.Model):
     _name = "points.dividend.distribution"
     _description = "Dividend Distribution"
     _order = "date desc, id desc"
+    _check_company_auto = True
 
     dividend_pool_id = fields.Many2one(
         "points.dividend.pool", required=True, readonly=True, index=True

@@ -33,7 +33,7 @@ class PointsLot(models.Model):
     company_id = fields.Many2one(related="pool_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="pool_id.currency_id")
     member_id = fields.Many2one(
-        "points.member", required=True, index=True, readonly=True
+        "points.member", required=True, index=True, readonly=True, check_company=True
     )
     partner_id = fields.Many2one(related="member_id.partner_id", store=True, index=True)
     # what the order source said of the order (core.order.OrderInput): the
@@ -56,12 +56,19 @@ class PointsLot(models.Model):
     units = fields.Json("Products", readonly=True, copy=False)
     store_id = fields.Many2one("res.partner", readonly=True, index="btree_not_null")
     service_point_id = fields.Many2one(
-        "points.service.point", readonly=True, index="btree_not_null"
+        "points.service.point",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
     )
     pickup_date = fields.Datetime("Pickup verified", readonly=True)
     address_id = fields.Many2one("res.partner", "Delivery address", readonly=True)
-    sale_order_id = fields.Many2one("sale.order", index="btree_not_null", readonly=True)
-    invoice_id = fields.Many2one("account.move", index="btree_not_null", readonly=True)
+    sale_order_id = fields.Many2one(
+        "sale.order", index="btree_not_null", readonly=True, check_company=True
+    )
+    invoice_id = fields.Many2one(
+        "account.move", index="btree_not_null", readonly=True, check_company=True
+    )
     state = fields.Selection(
         LOT_STATE_SELECTION, default="pending", required=True, readonly=True
     )

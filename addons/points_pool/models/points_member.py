@@ -99,6 +99,7 @@ class PointsMember(models.Model):
         compute="_compute_rank_id",
         inverse="_inverse_rank_id",
         domain="[('company_id', '=', company_id)]",
+        check_company=True,
     )
     upline_ids = fields.Many2many(
         "points.referral.node", string="Referrers above", compute="_compute_upline_ids"

@@ -48,7 +48,9 @@ class PointsPoolMove(models.Model):
     date = fields.Datetime(
         default=fields.Datetime.now, required=True, readonly=True, index=True
     )
-    pool_id = fields.Many2one("points.pool", required=True, index=True, readonly=True)
+    pool_id = fields.Many2one(
+        "points.pool", required=True, index=True, readonly=True, check_company=True
+    )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, readonly=True
     )
@@ -56,11 +58,15 @@ class PointsPoolMove(models.Model):
     kind = fields.Selection(
         LEDGER_KIND_SELECTION, required=True, readonly=True, index=True
     )
-    member_id = fields.Many2one("points.member", index=True, readonly=True)
+    member_id = fields.Many2one(
+        "points.member", index=True, readonly=True, check_company=True
+    )
     partner_id = fields.Many2one(related="member_id.partner_id", store=True, index=True)
-    lot_id = fields.Many2one("points.lot", index="btree_not_null", readonly=True)
+    lot_id = fields.Many2one(
+        "points.lot", index="btree_not_null", readonly=True, check_company=True
+    )
     withdrawal_id = fields.Many2one(
-        "points.withdrawal", index="btree_not_null", readonly=True
+        "points.withdrawal", index="btree_not_null", readonly=True, check_company=True
     )
     points = fields.Float("Δ Points", digits="Points", readonly=True)
     fund = fields.Monetary("Δ Fund", readonly=True)
@@ -85,7 +91,11 @@ class PointsPoolMove(models.Model):
     idempotency_key = fields.Char(readonly=True, copy=False)
     detail = fields.Text(readonly=True)
     account_move_id = fields.Many2one(
-        "account.move", "Journal entry", readonly=True, index="btree_not_null"
+        "account.move",
+        "Journal entry",
+        readonly=True,
+        index="btree_not_null",
+        check_company=True,
     )
 
     _sql_constraints = [

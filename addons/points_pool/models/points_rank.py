@@ -44,6 +44,7 @@ class PointsRank(models.Model):
         "rank_id",
         "product_id",
         string="Package products",
+        check_company=True,
         help="Buying one of these (once the order is settled) grants the rank. "
         "The compliance report flags every such product.",
     )

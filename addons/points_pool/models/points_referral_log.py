@@ -33,11 +33,15 @@ class PointsReferralLog(models.Model):
     company_id = fields.Many2one(related="node_id.company_id", store=True, index=True)
     kind = fields.Selection(LOG_KIND_SELECTION, required=True)
     source = fields.Selection(LOG_SOURCE_SELECTION, required=True)
-    old_parent_id = fields.Many2one("points.referral.node", "Previous referrer")
-    new_parent_id = fields.Many2one("points.referral.node", "New referrer")
+    old_parent_id = fields.Many2one(
+        "points.referral.node", "Previous referrer", check_company=True
+    )
+    new_parent_id = fields.Many2one(
+        "points.referral.node", "New referrer", check_company=True
+    )
     store_id = fields.Many2one("res.partner", "Through store")
-    old_rank_id = fields.Many2one("points.rank", "Previous rank")
-    new_rank_id = fields.Many2one("points.rank", "New rank")
+    old_rank_id = fields.Many2one("points.rank", "Previous rank", check_company=True)
+    new_rank_id = fields.Many2one("points.rank", "New rank", check_company=True)
     reason = fields.Text()
     user_id = fields.Many2one(
         "res.users", "By", default=lambda self: self.env.user, required=True

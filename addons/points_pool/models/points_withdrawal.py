@@ -53,7 +53,9 @@ class PointsWithdrawal(models.Model):
         copy=False,
         tracking=True,
     )
-    release_line_id = fields.Many2one("points.pool.move", readonly=True, copy=False)
+    release_line_id = fields.Many2one(
+        "points.pool.move", readonly=True, copy=False, check_company=True
+    )
     state = fields.Selection(
         WITHDRAWAL_STATE_SELECTION,
         default="requested",
@@ -63,8 +65,12 @@ class PointsWithdrawal(models.Model):
     )
     date_approved = fields.Datetime(readonly=True, copy=False)
     approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    payment_id = fields.Many2one("account.payment", readonly=True, copy=False)
-    ledger_line_id = fields.Many2one("points.pool.move", readonly=True, copy=False)
+    payment_id = fields.Many2one(
+        "account.payment", readonly=True, copy=False, check_company=True
+    )
+    ledger_line_id = fields.Many2one(
+        "points.pool.move", readonly=True, copy=False, check_company=True
+    )
     reject_reason = fields.Char(readonly=True, tracking=True)
 
     _sql_constraints = [

@@ -12,6 +12,7 @@ from . import (
     test_core_simulator,
     test_credit_aging,
     test_frontend,
+    test_multi_company,
     test_performance,
     test_points_pool,
     test_portal,
