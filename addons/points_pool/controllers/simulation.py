@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import content_disposition, request
 
-MANAGER_GROUP = "points_pool.points_pool_group_manager"
+from ..models.points_pool import MANAGER_GROUP
 
 
 class PointsPoolSimulation(http.Controller):

@@ -12,6 +12,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..core import commission as core
 from ..core import compliance, money
+from .points_pool import require_manager
 
 RULE_KIND_SELECTION = [
     (core.DIRECT, "Direct (level 1)"),
@@ -244,8 +245,7 @@ class PointsCommissionPlan(models.Model):
             )
 
     def _check_manager(self):
-        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
-            raise UserError(_("Only a points pool manager can do this."))
+        require_manager(self.env, _("Only a points pool manager can do this."))
 
     # ------------------------------------------------------------------
     # actions

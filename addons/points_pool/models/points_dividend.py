@@ -17,6 +17,7 @@ from odoo.tools import SQL
 from ..core import commission as core
 from ..core import money
 from ..core.pool import LOT_SETTLED
+from .points_pool import require_manager
 
 WEIGHTING_SELECTION = [
     ("equal", "Equally among the rank's members"),
@@ -114,10 +115,9 @@ class PointsDividendPool(models.Model):
 
     def action_distribute(self):
         """Distribute the pool now (a manager; the monthly job does it too)."""
-        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
-            raise UserError(
-                _("Only a points pool manager can distribute a dividend pool.")
-            )
+        require_manager(
+            self.env, _("Only a points pool manager can distribute a dividend pool.")
+        )
         for pool in self:
             pool.sudo()._distribute()
         return True

@@ -994,8 +994,7 @@ class PointsPool(models.Model):
         )
 
     def _check_can_inject(self):
-        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
-            raise UserError(_("Only a points pool manager can inject money."))
+        require_manager(self.env, _("Only a points pool manager can inject money."))
 
     def _inject(self, amount, source=None):
         """Inject money; :return: the ledger lines written (injection, exits, ...)."""
@@ -1884,6 +1883,17 @@ def can_run_apart(env, force=False):
     env.flush_all()
     cr.execute("SELECT txid_current_if_assigned() IS NULL")
     return cr.fetchone()[0]
+
+
+#: the group allowed to change the pool's money and rules (inject, approve, plans, ...)
+MANAGER_GROUP = "points_pool.points_pool_group_manager"
+
+
+def require_manager(env, message):
+    """Raise ``UserError(message)`` unless the user is a points pool manager
+    (the same check for every manager-only action; ``message`` says which)."""
+    if not env.user.has_group(MANAGER_GROUP):
+        raise UserError(message)
 
 
 def run_apart(records, method, *args, force=False, **kwargs):

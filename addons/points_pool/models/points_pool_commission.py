@@ -3,10 +3,11 @@
 from fractions import Fraction
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..core import money
+from .points_pool import require_manager
 
 # (field on points.pool, code, name, account_type, reconcile)
 COMMISSION_ACCOUNTS = [
@@ -196,8 +197,7 @@ class PointsPool(models.Model):
         return True
 
     def _check_manager_rights(self):
-        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
-            raise UserError(_("Only a points pool manager can do this."))
+        require_manager(self.env, _("Only a points pool manager can do this."))
 
     def action_check_commissions(self):
         self.ensure_one()

@@ -6,7 +6,7 @@ from odoo.tools import SQL
 
 from ..core import money
 from ..core.pool import floor
-from .points_pool import run_apart
+from .points_pool import require_manager, run_apart
 
 WITHDRAWAL_STATE_SELECTION = [
     ("requested", "Requested"),
@@ -182,8 +182,9 @@ class PointsWithdrawal(models.Model):
             result and books nothing (README "Retries")
         :return: True; a second approval raises a ``UserError`` and changes nothing
         """
-        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
-            raise UserError(_("Only a points pool manager can approve withdrawals."))
+        require_manager(
+            self.env, _("Only a points pool manager can approve withdrawals.")
+        )
         return run_apart(self, "_approve_result", idempotency_key)
 
     def _approve_result(self, idempotency_key=None):
@@ -373,8 +374,9 @@ class PointsWithdrawal(models.Model):
         return withdrawals
 
     def action_reject(self, reason=None):
-        if not self.env.user.has_group("points_pool.points_pool_group_manager"):
-            raise UserError(_("Only a points pool manager can reject withdrawals."))
+        require_manager(
+            self.env, _("Only a points pool manager can reject withdrawals.")
+        )
         self._lock_requested()
         self._unreserve()
         self.sudo().write({"state": "rejected", "reject_reason": reason or False})
