@@ -444,16 +444,7 @@ class PointsCommissionPlan(models.Model):
 
     def _get_package_ranks(self):
         self.ensure_one()
-        return (
-            self.env["points.rank"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", self.company_id.id),
-                    ("package_product_ids", "!=", False),
-                ]
-            )
-        )
+        return self.env["points.rank"]._package_ranks(self.company_id)
 
     def _get_report_rules(self):
         """Rows of the plan report: rule, kind, base, value, depth, risk tag."""

@@ -320,16 +320,7 @@ class PointsPool(models.Model):
     def _compute_compliance_warning(self):
         """The banner: :func:`..core.compliance.pool_warnings`, exact."""
         packages = {}
-        for rank in (
-            self.env["points.rank"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "in", self.company_id.ids),
-                    ("package_product_ids", "!=", False),
-                ]
-            )
-        ):
+        for rank in self.env["points.rank"]._package_ranks(self.company_id):
             packages.setdefault(rank.company_id, []).append(rank.name)
         for pool in self:
             warnings = []

@@ -92,6 +92,14 @@ class PointsRank(models.Model):
             if rank.min_own_volume < 0 or rank.min_team_volume < 0:
                 raise ValidationError(_("Volume thresholds cannot be negative."))
 
+    @api.model
+    def _package_ranks(self, companies):
+        """The ranks of ``companies`` that a package product grants (SPEC 6:
+        ranks must not be sold; the pool banner and the reports flag them)."""
+        return self.sudo().search(
+            [("company_id", "in", companies.ids), ("package_product_ids", "!=", False)]
+        )
+
     def action_open_members(self):
         self.ensure_one()
         return {

@@ -2,6 +2,7 @@
 
 from fractions import Fraction
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import BaseCase, new_test_user, tagged
 
@@ -378,6 +379,29 @@ class TestCompliance(CommissionCommon):
         self.assertIn("Compliance report", html)
         with self.assertRaises(AccessError):
             Report.with_user(clerk)._render_qweb_html(REPORT, self.pool.ids)
+
+    def test_package_ranks_are_flagged_in_the_banner_and_the_plan(self):
+        package = self.env["product.product"].create(
+            {"name": "PP package", "type": "consu", "list_price": 100.0}
+        )
+        plan = self._plan([{"kind": "direct", "rate": 5.0}])
+        self.assertFalse(any("package" in text for text in plan._get_warnings()))
+        self.env["points.rank"].create(
+            {
+                "name": "PP sold rank",
+                "level": 7,
+                "company_id": self.pool.company_id.id,
+                "package_product_ids": [Command.set(package.ids)],
+            }
+        )
+        self.pool.invalidate_recordset(["compliance_warning"])
+        self.pool._compute_compliance_warning()
+        self.assertIn("PP sold rank", self.pool.compliance_warning)
+        self.assertTrue(any("PP sold rank" in text for text in plan._get_warnings()))
+        self.assertEqual(
+            self.env["points.rank"]._package_ranks(self.pool.company_id).name,
+            "PP sold rank",
+        )
 
     def test_banner_uses_the_exact_static_return(self):
         self.pool.write({"retention": 84.0, "exit_multiple": 6.25})
