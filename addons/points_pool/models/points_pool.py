@@ -321,7 +321,10 @@ class PointsPool(models.Model):
         """The banner: :func:`..core.compliance.pool_warnings`, exact."""
         packages = {}
         for rank in self.env["points.rank"]._package_ranks(self.company_id):
-            packages.setdefault(rank.company_id, []).append(rank.name)
+            packages[rank.company_id] = (
+                packages.get(rank.company_id, rank.browse()) | rank
+            )
+        Plan = self.env["points.commission.plan"]
         for pool in self:
             warnings = []
             for code, values in compliance.pool_warnings(
@@ -330,6 +333,7 @@ class PointsPool(models.Model):
                 packages.get(pool.company_id, ()),
             ):
                 if code == compliance.STATIC_RETURN:
+                    # the banner's own, shorter sentence (the reports give the formula)
                     warnings.append(
                         _(
                             "A member who is forced out receives %(ratio).2f times the "
@@ -338,14 +342,8 @@ class PointsPool(models.Model):
                             ratio=float(values["ratio"]),
                         )
                     )
-                elif code == compliance.PACKAGE_RANKS:
-                    warnings.append(
-                        _(
-                            "Ranks granted by buying a package product: %(ranks)s. The "
-                            "programme must not sell ranks.",
-                            ranks=", ".join(values["ranks"]),
-                        )
-                    )
+                else:  # the same text as the plan and compliance reports
+                    warnings += Plan._warning_texts([(code, values)])
             pool.compliance_warning = " ".join(warnings) or False
 
     @api.constrains(
