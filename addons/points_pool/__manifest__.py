@@ -2,7 +2,7 @@
     "name": "Points Pool",
     "summary": "Consumption-appreciation points pool on sale orders, with wallet, "
     "withdrawals and accounting",
-    "version": "18.0.1.7.0",
+    "version": "18.0.1.8.0",
     "category": "Sales",
     "license": "LGPL-3",
     "author": "points_pool",

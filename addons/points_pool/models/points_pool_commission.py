@@ -1,39 +1,9 @@
 """The pool's commission settings, accounts, jobs and reconciliation (SPEC 4, 5)."""
 
-from fractions import Fraction
-
-from odoo import Command, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
-from ..core import money
 from .points_pool import require_manager
-
-# (field on points.pool, code, name, account_type, reconcile)
-COMMISSION_ACCOUNTS = [
-    (
-        "commission_payable_account_id",
-        "291600",
-        "Commission payable",
-        "liability_current",
-        False,
-    ),
-    (
-        "commission_frozen_account_id",
-        "291700",
-        "Commission payable - frozen",
-        "liability_current",
-        False,
-    ),
-    ("dividend_account_id", "291800", "Dividend pool", "liability_current", False),
-    (
-        "commission_expense_account_id",
-        "619200",
-        "Commission expense",
-        "expense",
-        False,
-    ),
-]
 
 
 class PointsPool(models.Model):
@@ -110,51 +80,6 @@ class PointsPool(models.Model):
                 Plan._get_active_plan_id(pool.company_id.id)
             )
 
-    def _setup_accounting(self):
-        res = super()._setup_accounting()
-        Account = self.env["account.account"].sudo()
-        for pool in self:
-            company = pool.company_id
-            vals = {}
-            for field_name, code, name, account_type, reconcile in COMMISSION_ACCOUNTS:
-                if pool[field_name]:
-                    continue
-                account = Account.with_company(company).search(
-                    [*Account._check_company_domain(company), ("code", "=", code)],
-                    limit=1,
-                ) or Account.with_company(company).create(
-                    {
-                        "code": code,
-                        "name": name,
-                        "account_type": account_type,
-                        "reconcile": reconcile,
-                        "company_ids": [Command.set(company.ids)],
-                    }
-                )
-                vals[field_name] = account.id
-            if not pool.commission_journal_id:
-                Journal = self.env["account.journal"].sudo().with_company(company)
-                vals["commission_journal_id"] = (
-                    Journal.search(
-                        [
-                            *Journal._check_company_domain(company),
-                            ("code", "=", "PCOMM"),
-                        ],
-                        limit=1,
-                    )
-                    or Journal.create(
-                        {
-                            "name": _("Commissions"),
-                            "code": "PCOMM",
-                            "type": "general",
-                            "company_id": company.id,
-                        }
-                    )
-                ).id
-            if vals:
-                pool.sudo().write(vals)
-        return res
-
     # ------------------------------------------------------------------
     # jobs
     # ------------------------------------------------------------------
@@ -212,92 +137,3 @@ class PointsPool(models.Model):
             "view_mode": "form",
             "target": "new",
         }
-
-    # ------------------------------------------------------------------
-    # reconciliation: the commission ledger against the GL
-    # ------------------------------------------------------------------
-    def _commission_check_rows(self):
-        """(label, expected, actual) rows of the commission ledger vs the GL."""
-        self.ensure_one()
-        self.env.flush_all()
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                """
-                SELECT
-                  COALESCE(SUM(amount) FILTER (WHERE member_id IS NOT NULL
-                      AND state = 'accrued' AND accrual_move_id IS NOT NULL), 0)::text,
-                  COALESCE(SUM(CASE WHEN member_id IS NULL THEN amount
-                                    WHEN distribution_id IS NOT NULL THEN -amount END)
-                      FILTER (WHERE accrual_move_id IS NOT NULL), 0)::text,
-                  COALESCE(SUM(amount) FILTER (WHERE distribution_id IS NULL
-                      AND accrual_move_id IS NOT NULL), 0)::text,
-                  COALESCE(SUM(amount) FILTER (WHERE member_id IS NOT NULL
-                      AND state = 'available'), 0)::text,
-                  COUNT(*) FILTER (WHERE accrual_move_id IS NULL)
-                FROM points_commission_line WHERE pool_id = %s
-                """,
-                self.id,
-            )
-        )
-        payable, dividend, expense, available, unposted = cr.fetchone()
-        cr.execute(
-            SQL(
-                "SELECT COALESCE(SUM(wallet) FILTER (WHERE kind = 'commission'), 0)::text, "
-                "COALESCE(SUM(frozen), 0)::text FROM points_pool_move WHERE pool_id = %s",
-                self.id,
-            )
-        )
-        ledger_commission, ledger_frozen = cr.fetchone()
-        cr.execute(
-            SQL(
-                "SELECT COALESCE(SUM(frozen_balance), 0)::text FROM points_member "
-                "WHERE pool_id = %s",
-                self.id,
-            )
-        )
-        members_frozen = cr.fetchone()[0]
-        f = money.fraction_of
-        return [
-            (
-                _("GL commission payable = accrued commissions"),
-                f(payable),
-                self._gl_balance(self.commission_payable_account_id),
-            ),
-            (
-                _("GL dividend pool = dividends accrued − distributed"),
-                f(dividend),
-                self._gl_balance(self.dividend_account_id),
-            ),
-            (
-                _("GL commission expense = Σ commissions"),
-                f(expense),
-                -self._gl_balance(self.commission_expense_account_id),
-            ),
-            (
-                _("Commissions in wallets = Σ ledger commission lines"),
-                f(available),
-                f(ledger_commission),
-            ),
-            (
-                _("Frozen withdrawals = Σ ledger"),
-                f(members_frozen),
-                f(ledger_frozen),
-            ),
-            (
-                _("GL commission payable - frozen = Σ frozen"),
-                f(members_frozen),
-                self._gl_balance(self.commission_frozen_account_id),
-            ),
-            (
-                _("Commission lines not yet journalized"),
-                Fraction(0),
-                Fraction(unposted),
-            ),
-        ]
-
-    def _check_tuples(self, scope="all"):
-        rows = super()._check_tuples(scope)
-        if scope in ("all", "commission"):
-            rows += self._commission_check_rows()
-        return rows

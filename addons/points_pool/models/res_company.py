@@ -7,8 +7,14 @@ class ResCompany(models.Model):
     points_pool_id = fields.Many2one("points.pool", compute="_compute_points_pool_id")
 
     def _compute_points_pool_id(self):
-        Pool = self.env["points.pool"]
+        """The company's pool, if it has one (made by the chart load, the module's
+        install or ``points.pool._get_company_pool``; never here)."""
+        pools = {
+            pool.company_id.id: pool
+            for pool in self.env["points.pool"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "in", self.ids)])
+        }
         for company in self:
-            company.points_pool_id = (
-                Pool._get_company_pool(company) if company.id else False
-            )
+            company.points_pool_id = pools.get(company.id, False)

@@ -4,7 +4,9 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    points_pool_id = fields.Many2one(related="company_id.points_pool_id")
+    points_pool_id = fields.Many2one(
+        "points.pool", default=lambda self: self._default_points_pool_id()
+    )
     points_pool_active = fields.Boolean(related="points_pool_id.active", readonly=False)
     points_pool_initial_price = fields.Float(
         related="points_pool_id.initial_price", readonly=False
@@ -42,3 +44,8 @@ class ResConfigSettings(models.TransientModel):
     points_pool_compliance_warning = fields.Char(
         related="points_pool_id.compliance_warning"
     )
+
+    def _default_points_pool_id(self):
+        """The settings edit the current company's pool: opening them is a first
+        use, which makes the pool (and its accounts) if the company has none."""
+        return self.env["points.pool"]._get_company_pool(self.env.company)

@@ -1,5 +1,6 @@
 from . import (
     test_api,
+    test_chart_template,
     test_charts,
     test_commission,
     test_compliance,
