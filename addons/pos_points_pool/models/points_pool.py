@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import format_date
 
 from odoo.addons.points_pool.core import money
@@ -8,24 +8,10 @@ from odoo.addons.points_pool.core.pool import POINT_DIGITS
 class PointsPool(models.Model):
     _inherit = "points.pool"
 
-    def _process_refund_queue(self, limit=200):
+    @api.model
+    def _refund_queue_models(self):
         """Also the refunds synced from the tills (``points_refund_pending``)."""
-        refunds = super()._process_refund_queue(limit=limit)
-        pos_refunds = (
-            self.env["pos.order"]
-            .sudo()
-            .search(
-                [
-                    ("points_refund_pending", "=", True),
-                    ("company_id", "=", self.company_id.id),
-                ],
-                order="id",
-                limit=limit,
-            )
-        )
-        if pos_refunds:
-            pos_refunds._points_pool_refund()
-        return refunds
+        return [*super()._refund_queue_models(), "pos.order"]
 
     def _pos_points_display(self, points):
         return f"{points:,.{POINT_DIGITS}f}".rstrip("0").rstrip(".") or "0"
