@@ -4,24 +4,11 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
-from ..core import money
+from ..core import ledger, money
 
-LEDGER_KIND_SELECTION = [
-    ("pending", "Pending inflow"),
-    ("pending_cancel", "Pending cancelled"),
-    ("mint", "Mint"),
-    ("sell", "Sell"),
-    ("exit", "Forced exit"),
-    ("inject", "Injection"),
-    ("release", "Vesting release"),
-    ("dormancy", "Dormancy"),
-    ("refund", "Refund"),
-    ("withdrawal", "Withdrawal"),
-    ("commission", "Commission"),
-    ("unfreeze", "Frozen share released"),
-    ("spend", "Credit spent"),
-    ("spend_refund", "Credit returned"),
-]
+#: the kinds of :mod:`..core.ledger` (another addon adds one there and with
+#: ``selection_add`` on ``kind``)
+LEDGER_KIND_SELECTION = ledger.selection()
 
 # fields that may be filled once after insertion, by the posting job
 _WRITE_ONCE = {"account_move_id", "number"}
@@ -185,7 +172,9 @@ class PointsPoolMove(models.Model):
             )
             # a withdrawal's cash part is the outbound payment's own entry
             wallet = (
-                -credit - frozen if line.kind == "withdrawal" else minor(line.wallet)
+                -credit - frozen
+                if ledger.KINDS[line.kind].wallet_by_payment
+                else minor(line.wallet)
             )
             liabilities = [
                 (pool.pool_account_id, fund, False),
@@ -214,14 +203,10 @@ class PointsPoolMove(models.Model):
     def _get_counterpart(self, pool, line, total):
         """``[(account, partner, signed credit)]`` balancing ``total``, the
         liabilities a line credits (its kind decides the account)."""
-        if line.kind == "inject":
-            counterpart = (
-                pool.injection_account_id
-                if pool.injection_account == "expense"
-                else pool.contra_account_id
-            )
-            return [(counterpart, False, -total)]
-        if line.kind in ("pending", "pending_cancel", "refund"):
+        counterpart = ledger.KINDS[line.kind].counterpart
+        if counterpart == ledger.INJECTION and pool.injection_account == "expense":
+            return [(pool.injection_account_id, False, -total)]
+        if counterpart:  # CONTRA, or an injection booked as revenue contra
             return [(pool.contra_account_id, False, -total)]
         return []
 
@@ -280,7 +265,8 @@ class PointsPoolMove(models.Model):
         # commission lines are booked by the Commissions journal's own entry
         to_post = self.filtered(
             lambda line: (
-                line.kind not in ("release", "commission") and not line.account_move_id
+                ledger.KINDS[line.kind].posted_by == ledger.POOL
+                and not line.account_move_id
             )
         )
         if not to_post:

@@ -9,6 +9,7 @@ from ..core import (
     commission,
     compliance,
     credit,
+    ledger,
     money,
     order,
     pool,
@@ -16,7 +17,17 @@ from ..core import (
     simulator,
 )
 
-MODULES = (commission, compliance, credit, money, order, pool, referral, simulator)
+MODULES = (
+    commission,
+    compliance,
+    credit,
+    ledger,
+    money,
+    order,
+    pool,
+    referral,
+    simulator,
+)
 
 
 @tagged("post_install", "-at_install")
