@@ -3,7 +3,7 @@ from odoo.http import request
 
 from ..core.referral import normalize_code
 from ..models.points_referral_node import referral_qr_png
-from ..models.res_users import REFERRAL_COOKIE
+from .referral_cookie import REFERRAL_COOKIE
 
 
 class PointsReferralController(http.Controller):

@@ -1,7 +1,10 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .res_users import forget_request_referral_code, get_request_referral_code
+from ..controllers.referral_cookie import (
+    forget_request_referral_code,
+    get_request_referral_code,
+)
 
 
 class SaleOrder(models.Model):
