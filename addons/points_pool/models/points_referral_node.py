@@ -10,6 +10,7 @@ from odoo.tools import SQL
 
 from ..core import money, referral
 from ..core.pool import LOT_SETTLED
+from .points_pool import is_manager
 
 _logger = logging.getLogger(__name__)
 
@@ -393,10 +394,7 @@ class PointsReferralNode(models.Model):
         new referrer earns only on events after the change.
         """
         self.ensure_one()
-        if not (
-            self.env.su
-            or self.env.user.has_group("points_pool.points_pool_group_manager")
-        ):
+        if not is_manager(self.env):
             raise AccessError(_("Only a points pool manager can re-assign a referrer."))
         if not (reason or "").strip():
             raise UserError(_("Give a reason for re-assigning the referrer."))
