@@ -189,8 +189,8 @@ class AccountMove(models.Model):
         if margin_needed:
             lines = self.env["account.move.line"].browse([row[1] for row in rows])
             costs = {
-                line.id: money.round_minor(
-                    line.product_id.standard_price * line.quantity, digits
+                line.id: money.product_minor(
+                    line.product_id.standard_price, line.quantity, digits
                 )
                 for line in lines
             }

@@ -4,9 +4,9 @@ from fractions import Fraction
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.modules.registry import Registry
 
+from odoo.addons.points_pool.core import credit as credit_core
 from odoo.addons.points_pool.core import money
 from odoo.addons.points_pool.core import order as order_core
-from odoo.addons.points_pool.core.pool import floor
 
 _logger = logging.getLogger(__name__)
 
@@ -145,16 +145,7 @@ class PosOrder(models.Model):
                 later += money.round_minor(payment.amount, digits)
         if (config or {}).get("credit_earns", "cash") == "all":
             credit = 0
-        if not later and not credit:
-            return Fraction(1 if part == "now" else 0)
-        if total <= 0:
-            return Fraction(0)
-        share = (
-            Fraction(later, total)
-            if part == "later"
-            else Fraction(total - later - credit, total)
-        )
-        return min(max(share, Fraction(0)), Fraction(1))
+        return credit_core.paid_share(total, later, credit, part)
 
     def _points_pool_lines(self, config, margin_needed, rates=None):
         """The order's lines as the pool's plain input, company currency."""
@@ -169,10 +160,7 @@ class PosOrder(models.Model):
         lines = []
         for line in self.lines.filtered(lambda line: not line.refunded_orderline_id):
             # company currency, rounded half up to its minor unit
-            untaxed = floor(
-                money.fraction_of(line.price_subtotal) / rate * 10**digits
-                + Fraction(1, 2)
-            )
+            untaxed = money.convert_minor(line.price_subtotal, rate, digits)
             cost = None
             if margin_needed:
                 cost = money.round_minor(line.total_cost or 0.0, digits)

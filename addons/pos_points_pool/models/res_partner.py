@@ -10,7 +10,7 @@ from odoo.tools import SQL
 
 from odoo.addons.points_pool.core import money, referral
 from odoo.addons.points_pool.core import order as order_core
-from odoo.addons.points_pool.core.pool import POINT_DIGITS, floor
+from odoo.addons.points_pool.core.pool import POINT_DIGITS
 
 _logger = logging.getLogger(__name__)
 
@@ -177,15 +177,12 @@ class ResPartner(models.Model):
             cost = None
             if cfg["contribution_base"] == "margin" and product_id:
                 product = self.env["product.product"].browse(product_id)
-                cost = floor(
-                    money.fraction_of(product.standard_price) * qty * 10**digits
-                    + Fraction(1, 2)
-                )
+                cost = money.product_minor(product.standard_price, qty, digits)
             core_lines.append(
                 order_core.OrderLine(
                     product_id=product_id,
                     quantity=qty,
-                    untaxed=floor(amount / rate * 10**digits + Fraction(1, 2)),
+                    untaxed=money.convert_minor(amount, rate, digits),
                     cost=cost,
                     rate=rates.get(product_id),
                 )
