@@ -93,6 +93,18 @@ def fraction_of(value):
     return Fraction(Decimal(value))
 
 
+def percent(value):
+    """The share a percentage field stands for, exact (a stored decimal as
+    :func:`fraction_of` takes it, or a fraction's text such as ``"61/2"``).
+
+    >>> percent(70.0), percent("61/2"), percent(Fraction(25, 2))
+    (Fraction(7, 10), Fraction(61, 200), Fraction(1, 8))
+    """
+    if isinstance(value, str) and "/" in value:
+        return Fraction(value) / 100
+    return fraction_of(value) / 100
+
+
 def half_up(value):
     """The integer nearest to the exact number ``value``, halves up (towards
     plus infinity): ``floor(value + 1/2)``, the pool's rounding of shares.

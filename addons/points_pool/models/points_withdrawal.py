@@ -230,9 +230,9 @@ class PointsWithdrawal(models.Model):
         amount = money.round_minor(self.amount, digits)
         freeze = 0
         if pool.freeze_share and member.id not in member._freeze_conditions_met():
-            freeze = money.fraction_of(pool.freeze_share) / 100
+            freeze = money.percent(pool.freeze_share)
         cash, credit, frozen = credit_core.withdrawal_split(
-            amount, money.fraction_of(pool.cash_share) / 100, freeze
+            amount, money.percent(pool.cash_share), freeze
         )
         # the payment first: the pool row is locked last, for the ledger line only
         payment = self.env["account.payment"]

@@ -12,6 +12,7 @@ from odoo.tests import BaseCase, tagged
 
 from ..core import money
 from ..core.credit import paid_share, withdrawal_split
+from ..core.pool import refund_share
 
 shares = st.fractions(0, 1, max_denominator=10**6)
 
@@ -76,6 +77,24 @@ class TestCoreMoney(BaseCase):
         self.assertTrue(0 <= now <= 1 and 0 <= after <= 1)
         # what earns now, later, and what was paid with credit make the order
         self.assertEqual(now * total + after * total + spent, total)
+
+    # ------------------------------------------------------------------
+    # percentages and refund shares (withdrawals, contribution rates, refunds)
+    # ------------------------------------------------------------------
+    def test_percent_is_exact(self):
+        self.assertEqual(money.percent(30.0), Fraction(3, 10))
+        self.assertEqual(money.percent(0.1), Fraction(1, 1000))  # not binary 0.1
+        # the checkout configuration hands the rate over as a fraction's text
+        self.assertEqual(money.percent("25/2"), Fraction(1, 8))
+        self.assertEqual(money.percent("30"), Fraction(3, 10))
+
+    def test_refund_share(self):
+        # a credit note of 50.00 of an invoice of 200.00 untaxed
+        self.assertEqual(refund_share(Fraction(5000), Fraction(20000)), Fraction(1, 4))
+        # refunds beyond the order reverse it once; nothing to refund: 0
+        self.assertEqual(refund_share(30000, 20000), 1)
+        self.assertEqual(refund_share(0, 20000), 0)
+        self.assertEqual(refund_share(100, 0), 0)
 
     # ------------------------------------------------------------------
     # line costs and currency conversion (account_move.py, pos_points_pool)

@@ -7,6 +7,7 @@ from odoo.modules.registry import Registry
 from odoo.addons.points_pool.core import credit as credit_core
 from odoo.addons.points_pool.core import money
 from odoo.addons.points_pool.core import order as order_core
+from odoo.addons.points_pool.core.pool import LOT_CANCELLED, refund_share
 
 _logger = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ class PosOrder(models.Model):
 
     def _points_pool_order_inputs(self, config, part, margin=False):
         margin_needed = margin or config["contribution_base"] == "margin"
-        default_rate = Fraction(config["contribution_rate"]) / 100
+        default_rate = money.percent(config["contribution_rate"])
         rates = (
             self.env["points.pool"]
             .sudo()
@@ -265,7 +266,7 @@ class PosOrder(models.Model):
                     continue
                 lots = Pool._refund_orders(
                     f"pos.order:{original.uuid}",
-                    min(Fraction(1), refunded / whole),
+                    refund_share(refunded, whole),
                     f"pos:{refund.uuid}",
                     source=refund,
                 )
@@ -285,7 +286,7 @@ class PosOrder(models.Model):
         Lot = self.env["points.lot"].sudo()
         for order in orders:
             lots = Lot.search(
-                [("pos_order_id", "=", order.id), ("state", "!=", "cancelled")]
+                [("pos_order_id", "=", order.id), ("state", "!=", LOT_CANCELLED)]
             )
             refund_of = order.lines.refunded_orderline_id.order_id
             if not lots and not refund_of:

@@ -189,11 +189,11 @@ class ResPartner(models.Model):
             )
         _basis, inflow, _margin, _units = order_core.order_amounts(
             core_lines,
-            Fraction(cfg["contribution_rate"]) / 100,
+            money.percent(cfg["contribution_rate"]),
             cfg["contribution_base"],
         )
         units = pool._estimate_points(inflow) if inflow > 0 else 0
-        points = units / 10**POINT_DIGITS
+        points = money.to_float(units, POINT_DIGITS)
         member = (
             self.env["points.member"]
             .sudo()
