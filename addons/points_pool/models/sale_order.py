@@ -5,6 +5,7 @@ from ..controllers.referral_cookie import (
     forget_request_referral_code,
     get_request_referral_code,
 )
+from ..core.pool import LOT_CANCELLED
 
 
 class SaleOrder(models.Model):
@@ -98,7 +99,9 @@ class SaleOrder(models.Model):
                     point=order.points_service_point_id.name,
                 )
             )
-        lots = self.sudo().points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
+        lots = self.sudo().points_lot_ids.filtered(
+            lambda lot: lot.state != LOT_CANCELLED
+        )
         if lots:
             # the seam: the pool and the commissions read the lot, not the order
             for order in self:
