@@ -43,6 +43,20 @@ def spend_ledger_sums(env, res_model, res_ids):
     return env.cr.fetchall()
 
 
+def create_spend_index(cr, name, res_model):
+    """The partial index :func:`spend_ledger_sums` reads for ``res_model``
+    documents (each source creates its own, in its ``init``)."""
+    cr.execute(
+        SQL(
+            "CREATE INDEX IF NOT EXISTS %s ON points_pool_move (res_id) "
+            "WHERE kind IN %s AND res_model = %s",
+            SQL.identifier(name),
+            SPEND_KINDS,
+            res_model,
+        )
+    )
+
+
 def _spend_error(env, error, currency, digits):
     values = {
         key: currency.format(money.to_float(value, digits))
@@ -145,11 +159,7 @@ class PointsPoolMove(models.Model):
     def init(self):
         res = super().init()
         # what an invoice spent and got back (paid share, credit notes)
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS points_pool_move_spend_idx "
-            "ON points_pool_move (res_id) "
-            "WHERE kind IN ('spend', 'spend_refund') AND res_model = 'account.move'"
-        )
+        create_spend_index(self.env.cr, "points_pool_move_spend_idx", "account.move")
         return res
 
     def _get_counterpart(self, pool, line, total):

@@ -20,7 +20,11 @@ from odoo.tools import SQL
 
 from odoo.addons.points_pool.core import credit as credit_core
 from odoo.addons.points_pool.core import money
-from odoo.addons.points_pool.models.points_spend import SPEND_KINDS, spend_ledger_sums
+from odoo.addons.points_pool.models.points_spend import (
+    SPEND_KINDS,
+    create_spend_index,
+    spend_ledger_sums,
+)
 
 #: the states of an order whose refund lines count as refunded
 _DONE_STATES = ("paid", "done", "invoiced")
@@ -499,11 +503,7 @@ class PointsPoolMove(models.Model):
     def init(self):
         res = super().init()
         # what a POS order spent and got back (refunds, replays)
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS points_pool_move_pos_spend_idx "
-            "ON points_pool_move (res_id) "
-            "WHERE kind IN ('spend', 'spend_refund') AND res_model = 'pos.order'"
-        )
+        create_spend_index(self.env.cr, "points_pool_move_pos_spend_idx", "pos.order")
         return res
 
     def _post_accounting(self):
