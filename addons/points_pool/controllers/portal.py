@@ -114,10 +114,10 @@ class PointsPortal(PortalAccount):
 
     def _points_read_amount(self, value, currency):
         text = self._points_read_number(value, _("The amount must be a number."))
-        amount = currency.round(float(text))
-        if currency.compare_amounts(amount, 0) <= 0:
+        minor = money.round_minor(text, currency.decimal_places)
+        if minor <= 0:
             raise UserError(_("The amount to withdraw must be positive."))
-        return amount
+        return money.to_float(minor, currency.decimal_places)
 
     @staticmethod
     def _points_error(error):
