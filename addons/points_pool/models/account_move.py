@@ -196,7 +196,7 @@ class AccountMove(models.Model):
             }
         groups = defaultdict(list)
         heads = {}
-        spent = {}
+        paid_shares = {}
         for row in rows:
             (move_id, line_id, product_id, quantity, untaxed, order_id, partner_id) = (
                 row[:7]
@@ -214,7 +214,7 @@ class AccountMove(models.Model):
             heads[move_id, order_id, partner_id] = row[7:12]
             if row[18] and config.get("credit_earns", "cash") != "all":
                 # paid partly with credit or wallet money: the rest earns
-                spent[move_id] = credit_core.cash_share(
+                paid_shares[move_id] = credit_core.cash_share(
                     money.round_minor(row[17], digits),
                     money.round_minor(row[18], digits),
                 )
@@ -225,7 +225,7 @@ class AccountMove(models.Model):
                 lines,
                 default_rate,
                 config["contribution_base"],
-                spent.get(move_id, 1),
+                paid_shares.get(move_id, 1),
             )
             shipping_id, store_id, point_id, pickup, name = heads[
                 move_id, order_id, partner_id
