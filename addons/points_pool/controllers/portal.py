@@ -622,9 +622,7 @@ class PointsPortal(PortalAccount):
         )
         if not pool or invoice.currency_id != pool.currency_id:
             return Member.browse()
-        return Member.search(
-            [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
-        )
+        return Member._find(pool, partner)
 
     def _points_get_pay_invoice(self, invoice_id, access_token=None):
         """``(invoice sudo, member)`` for the user's own invoice ``invoice_id``

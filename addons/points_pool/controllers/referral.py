@@ -45,9 +45,7 @@ class PointsReferralController(http.Controller):
         if pool and not pool.active:
             return False  # an archived programme binds nobody
         member = (
-            request.env["points.member"]
-            .sudo()
-            .search([("pool_id", "=", pool.id), ("partner_id", "=", partner.id)])
+            request.env["points.member"].sudo()._find(pool, partner)
             if pool
             else request.env["points.member"]
         )

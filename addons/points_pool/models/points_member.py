@@ -254,6 +254,14 @@ class PointsMember(models.Model):
     # business methods
     # ------------------------------------------------------------------
     @api.model
+    def _find(self, pool, partner):
+        """The member of ``partner`` (a commercial partner) in ``pool``, or an
+        empty recordset: never creates one (see :meth:`_get_or_create`)."""
+        return self.search(
+            [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
+        )
+
+    @api.model
     def _get_or_create(self, pool, partners):
         """Members of ``partners`` (commercial entities) in ``pool``; created if missing.
 

@@ -329,9 +329,7 @@ class PointsReferralNode(models.Model):
         if create:
             member = Member._get_or_create(pool, owner)
         else:
-            member = Member.search(
-                [("pool_id", "=", pool.id), ("partner_id", "=", owner.id)], limit=1
-            )
+            member = Member._find(pool, owner)
         return member.referral_node_id.sudo(), store
 
     @api.model

@@ -282,13 +282,7 @@ class AccountMove(models.Model):
 
     def _points_pay_member(self, pool):
         partner = self.commercial_partner_id
-        member = (
-            self.env["points.member"]
-            .sudo()
-            .search(
-                [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
-            )
-        )
+        member = self.env["points.member"].sudo()._find(pool, partner)
         if not member:
             raise UserError(
                 _("%s is not a member of the points programme.", partner.display_name)

@@ -146,13 +146,7 @@ class PosOrder(models.Model):
                     self.name,
                 )
             )
-        member = (
-            self.env["points.member"]
-            .sudo()
-            .search(
-                [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
-            )
-        )
+        member = self.env["points.member"].sudo()._find(pool, partner)
         if not member:
             raise UserError(
                 _(

@@ -296,12 +296,8 @@ class PosOrder(models.Model):
             )
             if not pool:
                 continue
-            member = lots.member_id[:1] or self.env["points.member"].sudo().search(
-                [
-                    ("pool_id", "=", pool.id),
-                    ("partner_id", "=", order.partner_id.commercial_partner_id.id),
-                ],
-                limit=1,
+            member = lots.member_id[:1] or self.env["points.member"].sudo()._find(
+                pool, order.partner_id.commercial_partner_id
             )
             result[order.uuid] = pool._pos_receipt_values(order, lots, member)
         return result

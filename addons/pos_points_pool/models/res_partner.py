@@ -197,17 +197,7 @@ class ResPartner(models.Model):
         member = (
             self.env["points.member"]
             .sudo()
-            .search(
-                [
-                    ("pool_id", "=", pool.id),
-                    (
-                        "partner_id",
-                        "=",
-                        self.browse(int(partner_id)).commercial_partner_id.id,
-                    ),
-                ],
-                limit=1,
-            )
+            ._find(pool, self.browse(int(partner_id)).commercial_partner_id)
             if partner_id
             else self.env["points.member"]
         )
