@@ -1,1 +1,1 @@
-from . import portal, public_pool, referral, simulation
+from . import portal, public_pool, referral, referral_cookie, simulation

@@ -21,6 +21,7 @@ from odoo.tools.misc import format_date, formatLang
 from odoo.addons.account.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..core import money
 from ..models.points_pool import run_apart
 
 #: ledger lines per portal page
@@ -113,10 +114,10 @@ class PointsPortal(PortalAccount):
 
     def _points_read_amount(self, value, currency):
         text = self._points_read_number(value, _("The amount must be a number."))
-        amount = currency.round(float(text))
-        if currency.compare_amounts(amount, 0) <= 0:
+        minor = money.round_minor(text, currency.decimal_places)
+        if minor <= 0:
             raise UserError(_("The amount to withdraw must be positive."))
-        return amount
+        return money.to_float(minor, currency.decimal_places)
 
     @staticmethod
     def _points_error(error):
@@ -621,9 +622,7 @@ class PointsPortal(PortalAccount):
         )
         if not pool or invoice.currency_id != pool.currency_id:
             return Member.browse()
-        return Member.search(
-            [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
-        )
+        return Member._find(pool, partner)
 
     def _points_get_pay_invoice(self, invoice_id, access_token=None):
         """``(invoice sudo, member)`` for the user's own invoice ``invoice_id``
@@ -679,26 +678,24 @@ class PointsPortal(PortalAccount):
         """The confirmation page: amount due, credit held, amount to pay
         (default: as much as both allow) and what is left to pay after it."""
         currency = member.currency_id
+        digits = currency.decimal_places
         residual = invoice.amount_residual
         credit = member.credit_balance
-        can_pay = (
-            invoice.points_can_pay
-            and currency.compare_amounts(credit, 0) > 0
-            and currency.compare_amounts(residual, 0) > 0
-        )
-        default = currency.round(min(credit, residual)) if can_pay else 0.0
+        # in minor units: what is left to pay is exact
+        residual_minor = money.round_minor(residual, digits)
+        credit_minor = money.round_minor(credit, digits)
+        can_pay = invoice.points_can_pay and credit_minor > 0 and residual_minor > 0
+        default = min(credit_minor, residual_minor) if can_pay else 0
         amount = values.pop("amount", None)
         if amount is None:
-            amount = f"{default:.{currency.decimal_places}f}"
+            amount = str(money.to_decimal(default, digits))
         try:
-            shown = currency.round(
-                float(self._points_read_number(amount, "not a number"))
+            shown = money.round_minor(
+                self._points_read_number(amount, "not a number"), digits
             )
         except UserError:
             shown = default
-        if currency.compare_amounts(shown, 0) <= 0 or (
-            currency.compare_amounts(shown, residual) > 0
-        ):
+        if shown <= 0 or shown > residual_minor:
             shown = default
         values = self._points_values(
             member,
@@ -710,7 +707,7 @@ class PointsPortal(PortalAccount):
             credit=credit,
             can_pay=can_pay,
             amount=amount,
-            left_to_pay=currency.round(residual - shown),
+            left_to_pay=money.to_float(residual_minor - shown, digits),
             pay_token=values.pop("pay_token", None) or secrets.token_urlsafe(16),
             **values,
         )

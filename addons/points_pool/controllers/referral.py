@@ -3,7 +3,7 @@ from odoo.http import request
 
 from ..core.referral import normalize_code
 from ..models.points_referral_node import referral_qr_png
-from ..models.res_users import REFERRAL_COOKIE
+from .referral_cookie import REFERRAL_COOKIE
 
 
 class PointsReferralController(http.Controller):
@@ -45,9 +45,7 @@ class PointsReferralController(http.Controller):
         if pool and not pool.active:
             return False  # an archived programme binds nobody
         member = (
-            request.env["points.member"]
-            .sudo()
-            .search([("pool_id", "=", pool.id), ("partner_id", "=", partner.id)])
+            request.env["points.member"].sudo()._find(pool, partner)
             if pool
             else request.env["points.member"]
         )

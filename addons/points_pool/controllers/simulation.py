@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import content_disposition, request
 
-from ..models.points_pool import MANAGER_GROUP
+from ..models.points_pool import is_manager
 
 
 class PointsPoolSimulation(http.Controller):
@@ -22,7 +22,7 @@ class PointsPoolSimulation(http.Controller):
     )
     def simulation_csv(self, simulation_id, **kwargs):
         user = request.env.user
-        if not user.has_group(MANAGER_GROUP):
+        if not is_manager(request.env):
             raise NotFound()
         simulation = (
             request.env["points.pool.simulation"].browse(simulation_id).exists()

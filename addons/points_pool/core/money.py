@@ -10,12 +10,16 @@ input                  call                 output
 ``"1234.56"``          ``to_minor(v, 2)``   ``123456``
 ``123456``             ``to_decimal(v, 2)`` ``Decimal("1234.56")``
 ``Fraction(10, 7)``    ``ceil_decimal(v)``  ``Decimal("1.428571428572")``
+``0.145, 3``           ``product_minor``    ``44`` (the float product rounds to 43)
+``100, Fraction(2)``   ``convert_minor``    ``5000``
 =====================  ===================  =========
 """
 
 import math
 from decimal import Decimal
 from fractions import Fraction
+
+HALF = Fraction(1, 2)
 
 
 def to_minor(value, digits):
@@ -80,7 +84,62 @@ def ceil_decimal(value, digits=12):
 
 
 def fraction_of(value):
-    """Exact fraction of a stored decimal (float repr, str or Decimal)."""
+    """Exact fraction of a stored decimal (float repr, str or Decimal; an int
+    or a ``Fraction`` is already exact)."""
+    if isinstance(value, int | Fraction):
+        return Fraction(value)
     if isinstance(value, float):
         value = repr(value)
     return Fraction(Decimal(value))
+
+
+def percent(value):
+    """The share a percentage field stands for, exact (a stored decimal as
+    :func:`fraction_of` takes it, or a fraction's text such as ``"61/2"``).
+
+    >>> percent(70.0), percent("61/2"), percent(Fraction(25, 2))
+    (Fraction(7, 10), Fraction(61, 200), Fraction(1, 8))
+    """
+    if isinstance(value, str) and "/" in value:
+        return Fraction(value) / 100
+    return fraction_of(value) / 100
+
+
+def half_up(value):
+    """The integer nearest to the exact number ``value``, halves up (towards
+    plus infinity): ``floor(value + 1/2)``, the pool's rounding of shares.
+
+    >>> half_up(Fraction(5, 2)), half_up(Fraction(-5, 2)), half_up(Fraction(7, 3))
+    (3, -2, 2)
+    """
+    return math.floor(Fraction(value) + HALF)
+
+
+def _half_away(value):
+    """The integer nearest to ``value``, halves away from zero (as ``round_minor``)."""
+    magnitude = math.floor(abs(value) + HALF)
+    return magnitude if value >= 0 else -magnitude
+
+
+def product_minor(price, quantity, digits):
+    """Minor units of ``price x quantity`` (stored decimals), computed exactly
+    and rounded half up like :func:`round_minor` (halves away from zero): a
+    line's cost from the product's cost price.
+
+    >>> product_minor(0.145, 3, 2)  # the float product 0.43499999999999994 rounds to 43
+    44
+    >>> product_minor("40.00", "2.5", 2), product_minor(0.125, -1, 2)
+    (10000, -13)
+    """
+    return _half_away(fraction_of(price) * fraction_of(quantity) * 10**digits)
+
+
+def convert_minor(amount, rate, digits):
+    """Minor units of ``amount / rate``: an amount in major units of another
+    currency (``rate`` of that currency per company unit, 1 for the same)
+    converted exactly, rounded half up (:func:`half_up`).
+
+    >>> convert_minor(100, Fraction(2), 2), convert_minor("10.01", 2, 2)
+    (5000, 501)
+    """
+    return half_up(fraction_of(amount) / fraction_of(rate) * 10**digits)

@@ -259,6 +259,22 @@ def sell_quote(units, price, params):
     return gross, floor((1 - params.retention) * gross)
 
 
+def refund_share(refunded, whole):
+    """The share of an order a refund reverses (what :meth:`PoolEngine.refund`
+    takes): ``refunded / whole`` of the untaxed amounts, exact, at most 1
+    (refunds beyond the order reverse it once); 0 when either is not positive.
+
+    >>> refund_share(Fraction(2500), Fraction(10000)), refund_share(120, 100)
+    (Fraction(1, 4), Fraction(1, 1))
+    >>> refund_share(0, 100), refund_share(50, 0)
+    (Fraction(0, 1), Fraction(0, 1))
+    """
+    refunded, whole = to_fraction(refunded), to_fraction(whole)
+    if refunded <= 0 or whole <= 0:
+        return Fraction(0)
+    return min(Fraction(1), refunded / whole)
+
+
 class PoolEngine:
     """Runs pool events on one state; every method records its events.
 

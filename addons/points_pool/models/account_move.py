@@ -1,6 +1,5 @@
 import logging
 from collections import defaultdict
-from fractions import Fraction
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
@@ -10,6 +9,7 @@ from odoo.tools import SQL
 from ..core import credit as credit_core
 from ..core import money
 from ..core import order as order_core
+from ..core.pool import refund_share
 from .points_pool import rate_share
 
 _logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class AccountMove(models.Model):
             return []
         digits = config["digits"]
         margin_needed = margin or config["contribution_base"] == "margin"
-        default_rate = Fraction(config["contribution_rate"]) / 100
+        default_rate = money.percent(config["contribution_rate"])
         # the query reads these: what the ORM holds must be written first
         for model, names in (
             ("account.move", ["name"]),
@@ -189,14 +189,14 @@ class AccountMove(models.Model):
         if margin_needed:
             lines = self.env["account.move.line"].browse([row[1] for row in rows])
             costs = {
-                line.id: money.round_minor(
-                    line.product_id.standard_price * line.quantity, digits
+                line.id: money.product_minor(
+                    line.product_id.standard_price, line.quantity, digits
                 )
                 for line in lines
             }
         groups = defaultdict(list)
         heads = {}
-        spent = {}
+        paid_shares = {}
         for row in rows:
             (move_id, line_id, product_id, quantity, untaxed, order_id, partner_id) = (
                 row[:7]
@@ -214,19 +214,18 @@ class AccountMove(models.Model):
             heads[move_id, order_id, partner_id] = row[7:12]
             if row[18] and config.get("credit_earns", "cash") != "all":
                 # paid partly with credit or wallet money: the rest earns
-                spent[move_id] = credit_core.cash_share(
+                paid_shares[move_id] = credit_core.cash_share(
                     money.round_minor(row[17], digits),
                     money.round_minor(row[18], digits),
                 )
         company_id = config["company_id"]
-        shares = spent
         inputs = []
         for (move_id, order_id, partner_id), lines in groups.items():
             basis, inflow, margin_, units = order_core.order_amounts(
                 lines,
                 default_rate,
                 config["contribution_base"],
-                shares.get(move_id, 1),
+                paid_shares.get(move_id, 1),
             )
             shipping_id, store_id, point_id, pickup, name = heads[
                 move_id, order_id, partner_id
@@ -311,10 +310,9 @@ class AccountMove(models.Model):
                 refund.sudo().write({"points_refund_pending": False})
             if not invoice.amount_untaxed_signed or refund.state != "posted":
                 continue
-            fraction = min(
-                Fraction(1),
-                money.fraction_of(abs(refund.amount_untaxed_signed))
-                / money.fraction_of(abs(invoice.amount_untaxed_signed)),
+            fraction = refund_share(
+                money.fraction_of(abs(refund.amount_untaxed_signed)),
+                money.fraction_of(abs(invoice.amount_untaxed_signed)),
             )
             lots = Pool._refund_orders(
                 f"account.move:{invoice.id}", fraction, str(refund.id), source=refund

@@ -139,8 +139,7 @@ class PointsDividendPool(models.Model):
         start = self.last_distribution_date or (now - relativedelta(months=1))
         digits = self.currency_id.decimal_places
         shares = {
-            share.rank_id.level: money.fraction_of(share.share) / 100
-            for share in self.share_ids
+            share.rank_id.level: money.percent(share.share) for share in self.share_ids
         }
         weights = self._get_weights(self.share_ids.rank_id, start, now)
         payouts, kept = core.distribute_dividend(amount, shares, weights)

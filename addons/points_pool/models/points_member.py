@@ -4,7 +4,7 @@ from odoo.tools import SQL
 
 from ..core import money
 from ..core.pool import LOT_SETTLED, POINT_DIGITS, floor, sell_quote
-from .points_pool import run_apart
+from .points_pool import is_manager, run_apart
 from .points_referral_node import referral_qr_data_uri
 
 #: direct members listed by name in :meth:`PointsMember.get_referral_info`
@@ -183,10 +183,7 @@ class PointsMember(models.Model):
             member.rank_id = member.referral_node_ids[:1].rank_id
 
     def _inverse_rank_id(self):
-        if not (
-            self.env.su
-            or self.env.user.has_group("points_pool.points_pool_group_manager")
-        ):
+        if not is_manager(self.env):
             raise UserError(_("Only a points pool manager can change a rank."))
         for member in self:
             member.referral_node_id._set_rank(member.rank_id, "manager")
@@ -256,6 +253,14 @@ class PointsMember(models.Model):
     # ------------------------------------------------------------------
     # business methods
     # ------------------------------------------------------------------
+    @api.model
+    def _find(self, pool, partner):
+        """The member of ``partner`` (a commercial partner) in ``pool``, or an
+        empty recordset: never creates one (see :meth:`_get_or_create`)."""
+        return self.search(
+            [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
+        )
+
     @api.model
     def _get_or_create(self, pool, partners):
         """Members of ``partners`` (commercial entities) in ``pool``; created if missing.
@@ -683,10 +688,9 @@ class PointsMember(models.Model):
 
     def _check_can_act(self):
         """Managers act for anyone; others only for their own commercial partner."""
-        user = self.env.user
-        if self.env.su or user.has_group("points_pool.points_pool_group_manager"):
+        if is_manager(self.env):
             return
-        if self.partner_id != user.partner_id.commercial_partner_id:
+        if self.partner_id != self.env.user.partner_id.commercial_partner_id:
             raise UserError(_("You can only act on your own points."))
 
     def action_open_sell(self):

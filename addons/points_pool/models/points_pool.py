@@ -1014,6 +1014,11 @@ def can_run_apart(env, force=False):
 MANAGER_GROUP = "points_pool.points_pool_group_manager"
 
 
+def is_manager(env):
+    """Whether ``env`` acts as a points pool manager (the superuser does)."""
+    return env.su or env.user.has_group(MANAGER_GROUP)
+
+
 def require_manager(env, message):
     """Raise ``UserError(message)`` unless the user is a points pool manager
     (the same check for every manager-only action; ``message`` says which)."""

@@ -10,6 +10,7 @@ from odoo.tools import SQL
 
 from ..core import money, referral
 from ..core.pool import LOT_SETTLED
+from .points_pool import is_manager
 
 _logger = logging.getLogger(__name__)
 
@@ -328,9 +329,7 @@ class PointsReferralNode(models.Model):
         if create:
             member = Member._get_or_create(pool, owner)
         else:
-            member = Member.search(
-                [("pool_id", "=", pool.id), ("partner_id", "=", owner.id)], limit=1
-            )
+            member = Member._find(pool, owner)
         return member.referral_node_id.sudo(), store
 
     @api.model
@@ -393,10 +392,7 @@ class PointsReferralNode(models.Model):
         new referrer earns only on events after the change.
         """
         self.ensure_one()
-        if not (
-            self.env.su
-            or self.env.user.has_group("points_pool.points_pool_group_manager")
-        ):
+        if not is_manager(self.env):
             raise AccessError(_("Only a points pool manager can re-assign a referrer."))
         if not (reason or "").strip():
             raise UserError(_("Give a reason for re-assigning the referrer."))

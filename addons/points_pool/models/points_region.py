@@ -17,6 +17,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..core.pool import LOT_CANCELLED
 from .points_commission_plan import REGION_LEVEL_SELECTION
 
 PARENT_LEVEL = {"district": "city", "city": "province", "province": "region"}
@@ -278,7 +279,7 @@ class PointsServicePoint(models.Model):
             self.env["points.lot"]
             .sudo()
             ._read_group(
-                [("service_point_id", "in", self.ids), ("state", "!=", "cancelled")],
+                [("service_point_id", "in", self.ids), ("state", "!=", LOT_CANCELLED)],
                 ["service_point_id"],
                 ["__count"],
             )

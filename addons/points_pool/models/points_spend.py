@@ -20,6 +20,43 @@ from .points_pool import run_apart
 SPEND_KINDS = ("spend", "spend_refund")
 
 
+def spend_ledger_sums(env, res_model, res_ids):
+    """The spend lines naming these documents, summed from the ledger: one
+    query for the invoices (``account.move``) and the till (``pos.order``).
+
+    :return: ``[(res_id, kind, member_id, credit, wallet)]``, the sums as text
+        (``None`` when no line has that fund)
+    """
+    env["points.pool.move"].flush_model(
+        ["kind", "credit", "wallet", "res_model", "res_id", "member_id"]
+    )
+    env.cr.execute(
+        SQL(
+            "SELECT res_id, kind, member_id, SUM(credit)::text, SUM(wallet)::text "
+            "FROM points_pool_move WHERE kind IN %s AND res_model = %s "
+            "AND res_id = ANY(%s) GROUP BY res_id, kind, member_id",
+            SPEND_KINDS,
+            res_model,
+            list(res_ids),
+        )
+    )
+    return env.cr.fetchall()
+
+
+def create_spend_index(cr, name, res_model):
+    """The partial index :func:`spend_ledger_sums` reads for ``res_model``
+    documents (each source creates its own, in its ``init``)."""
+    cr.execute(
+        SQL(
+            "CREATE INDEX IF NOT EXISTS %s ON points_pool_move (res_id) "
+            "WHERE kind IN %s AND res_model = %s",
+            SQL.identifier(name),
+            SPEND_KINDS,
+            res_model,
+        )
+    )
+
+
 def _spend_error(env, error, currency, digits):
     values = {
         key: currency.format(money.to_float(value, digits))
@@ -122,11 +159,7 @@ class PointsPoolMove(models.Model):
     def init(self):
         res = super().init()
         # what an invoice spent and got back (paid share, credit notes)
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS points_pool_move_spend_idx "
-            "ON points_pool_move (res_id) "
-            "WHERE kind IN ('spend', 'spend_refund') AND res_model = 'account.move'"
-        )
+        create_spend_index(self.env.cr, "points_pool_move_spend_idx", "account.move")
         return res
 
     def _get_counterpart(self, pool, line, total):
@@ -183,30 +216,22 @@ class AccountMove(models.Model):
                 and not move.currency_id.is_zero(move.amount_residual)
             )
 
-    def _points_spend_totals(self, for_update=False):
+    def _points_spend_totals(self):
         """``{invoice id: {(fund, kind): minor}}`` of the spend lines naming
         these invoices (amounts positive: used, returned)."""
         if not self.ids:
             return {}
-        self.env["points.pool.move"].flush_model(
-            ["kind", "credit", "wallet", "res_model", "res_id"]
-        )
-        self.env.cr.execute(
-            SQL(
-                "SELECT res_id, kind, SUM(credit)::text, SUM(wallet)::text "
-                "FROM points_pool_move WHERE kind IN %s AND res_model = 'account.move' "
-                "AND res_id = ANY(%s) GROUP BY res_id, kind",
-                SPEND_KINDS,
-                self.ids,
-            )
-        )
         result = {}
-        for move_id, kind, credit, wallet in self.env.cr.fetchall():
+        for move_id, kind, _member_id, credit, wallet in spend_ledger_sums(
+            self.env, self._name, self.ids
+        ):
             digits = self.browse(move_id).company_currency_id.decimal_places
             sign = -1 if kind == "spend" else 1
             totals = result.setdefault(move_id, {})
-            totals["credit", kind] = sign * money.to_minor(credit or 0, digits)
-            totals["wallet", kind] = sign * money.to_minor(wallet or 0, digits)
+            for fund, total in (("credit", credit), ("wallet", wallet)):
+                totals[fund, kind] = totals.get((fund, kind), 0) + sign * (
+                    money.to_minor(total or 0, digits)
+                )
         return result
 
     # ------------------------------------------------------------------
@@ -257,13 +282,7 @@ class AccountMove(models.Model):
 
     def _points_pay_member(self, pool):
         partner = self.commercial_partner_id
-        member = (
-            self.env["points.member"]
-            .sudo()
-            .search(
-                [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
-            )
-        )
+        member = self.env["points.member"].sudo()._find(pool, partner)
         if not member:
             raise UserError(
                 _("%s is not a member of the points programme.", partner.display_name)

@@ -1,11 +1,9 @@
-from fractions import Fraction
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from ..core import credit as credit_core
 from ..core import money
-from ..core.pool import floor
 from .points_pool import require_manager, run_apart
 
 WITHDRAWAL_STATE_SELECTION = [
@@ -230,17 +228,12 @@ class PointsWithdrawal(models.Model):
             )
         digits = self.currency_id.decimal_places
         amount = money.round_minor(self.amount, digits)
-        share = money.fraction_of(pool.cash_share) / 100
-        frozen = 0
+        freeze = 0
         if pool.freeze_share and member.id not in member._freeze_conditions_met():
-            frozen = floor(
-                amount * money.fraction_of(pool.freeze_share) / 100 + Fraction(1, 2)
-            )
-            frozen = min(frozen, amount)
-        paid = amount - frozen
-        cash = floor(paid * share + Fraction(1, 2))  # half up, in minor units
-        cash = min(cash, paid)
-        credit = paid - cash
+            freeze = money.percent(pool.freeze_share)
+        cash, credit, frozen = credit_core.withdrawal_split(
+            amount, money.percent(pool.cash_share), freeze
+        )
         # the payment first: the pool row is locked last, for the ledger line only
         payment = self.env["account.payment"]
         if cash:

@@ -1,7 +1,11 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .res_users import forget_request_referral_code, get_request_referral_code
+from ..controllers.referral_cookie import (
+    forget_request_referral_code,
+    get_request_referral_code,
+)
+from ..core.pool import LOT_CANCELLED
 
 
 class SaleOrder(models.Model):
@@ -95,7 +99,9 @@ class SaleOrder(models.Model):
                     point=order.points_service_point_id.name,
                 )
             )
-        lots = self.sudo().points_lot_ids.filtered(lambda lot: lot.state != "cancelled")
+        lots = self.sudo().points_lot_ids.filtered(
+            lambda lot: lot.state != LOT_CANCELLED
+        )
         if lots:
             # the seam: the pool and the commissions read the lot, not the order
             for order in self:

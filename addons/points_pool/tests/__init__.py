@@ -8,6 +8,7 @@ from . import (
     test_core_commission,
     test_core_credit,
     test_core_doctest,
+    test_core_money,
     test_core_pool,
     test_core_properties,
     test_core_simulator,

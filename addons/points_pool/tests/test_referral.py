@@ -6,6 +6,10 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..controllers.referral_cookie import (
+    forget_request_referral_code,
+    get_request_referral_code,
+)
 from ..core import referral
 from .common import PointsPoolCommon
 
@@ -82,6 +86,14 @@ class TestReferral(PointsPoolCommon):
         """Bind each partner under the previous one: a -> b -> c ..."""
         for referrer, partner in zip(partners, partners[1:], strict=False):
             self._member(partner).action_bind_referrer(self._code(referrer))
+
+    def test_request_referral_code_outside_a_request(self):
+        """The cookie helpers (controllers/referral_cookie.py) read the context's
+        code first; outside an HTTP request there is no cookie to read or expire."""
+        self.assertIsNone(get_request_referral_code(self.env))
+        env = self.env(context=dict(self.env.context, points_referral_code="ABC123"))
+        self.assertEqual(get_request_referral_code(env), "ABC123")
+        self.assertIsNone(forget_request_referral_code())
 
     def test_every_member_gets_a_unique_node_and_code(self):
         nodes = self.members.referral_node_id

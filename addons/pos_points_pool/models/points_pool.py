@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.tools import format_date
 
 from odoo.addons.points_pool.core import money
-from odoo.addons.points_pool.core.pool import POINT_DIGITS
+from odoo.addons.points_pool.core.pool import LOT_PENDING, POINT_DIGITS
 
 
 class PointsPool(models.Model):
@@ -25,21 +25,21 @@ class PointsPool(models.Model):
         while pending, the member's balance, price, progress to exit)."""
         self.ensure_one()
         digits = self.currency_id.decimal_places
-        pending = lots.filtered(lambda lot: lot.state == "pending")
-        points = sum(lots.mapped("minted"))
+        pending = lots.filtered(lambda lot: lot.state == LOT_PENDING)
+        # point units: what is minted, plus the estimate of what is pending
+        minted = sum(money.round_minor(lot.minted, POINT_DIGITS) for lot in lots)
         estimate = sum(
             self._estimate_points(money.round_minor(lot.inflow, digits))
             for lot in pending
         )
+        points = money.to_float(minted + estimate, POINT_DIGITS)
         until = max(pending.mapped("settle_date")) if pending else False
         return {
             "booked": bool(lots),
-            "state": "pending" if pending else (lots[:1].state or "refund"),
+            "state": LOT_PENDING if pending else (lots[:1].state or "refund"),
             "pending_until": format_date(self.env, until) if until else False,
-            "points": float(points) + float(estimate) / 10**POINT_DIGITS,
-            "points_display": self._pos_points_display(
-                float(points) + float(estimate) / 10**POINT_DIGITS
-            ),
+            "points": points,
+            "points_display": self._pos_points_display(points),
             "balance_display": self._pos_points_display(member.points_held),
             "price_display": self._pos_price_display(),
             "exit_progress": round(member.exit_progress, 2),

@@ -20,8 +20,12 @@ from odoo.tools import SQL
 
 from odoo.addons.points_pool.core import credit as credit_core
 from odoo.addons.points_pool.core import money
+from odoo.addons.points_pool.models.points_spend import (
+    SPEND_KINDS,
+    create_spend_index,
+    spend_ledger_sums,
+)
 
-SPEND_KINDS = ("spend", "spend_refund")
 #: the states of an order whose refund lines count as refunded
 _DONE_STATES = ("paid", "done", "invoiced")
 
@@ -56,20 +60,10 @@ class PosOrder(models.Model):
         positive), from the ledger."""
         if not originals:
             return {}
-        self.env["points.pool.move"].flush_model(
-            ["kind", "credit", "res_model", "res_id", "member_id"]
-        )
-        self.env.cr.execute(
-            SQL(
-                "SELECT res_id, kind, member_id, SUM(credit)::text FROM points_pool_move "
-                "WHERE kind IN %s AND res_model = 'pos.order' AND res_id = ANY(%s) "
-                "GROUP BY res_id, kind, member_id",
-                SPEND_KINDS,
-                originals.ids,
-            )
-        )
         result = {}
-        for order_id, kind, member_id, total in self.env.cr.fetchall():
+        for order_id, kind, member_id, total, _wallet in spend_ledger_sums(
+            self.env, self._name, originals.ids
+        ):
             digits = self.browse(order_id).currency_id.decimal_places
             totals = result.setdefault(
                 order_id, {"spend": 0, "spend_refund": 0, "member_id": member_id}
@@ -152,13 +146,7 @@ class PosOrder(models.Model):
                     self.name,
                 )
             )
-        member = (
-            self.env["points.member"]
-            .sudo()
-            .search(
-                [("pool_id", "=", pool.id), ("partner_id", "=", partner.id)], limit=1
-            )
-        )
+        member = self.env["points.member"].sudo()._find(pool, partner)
         if not member:
             raise UserError(
                 _(
@@ -509,11 +497,7 @@ class PointsPoolMove(models.Model):
     def init(self):
         res = super().init()
         # what a POS order spent and got back (refunds, replays)
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS points_pool_move_pos_spend_idx "
-            "ON points_pool_move (res_id) "
-            "WHERE kind IN ('spend', 'spend_refund') AND res_model = 'pos.order'"
-        )
+        create_spend_index(self.env.cr, "points_pool_move_pos_spend_idx", "pos.order")
         return res
 
     def _post_accounting(self):

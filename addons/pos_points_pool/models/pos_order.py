@@ -4,9 +4,10 @@ from fractions import Fraction
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.modules.registry import Registry
 
+from odoo.addons.points_pool.core import credit as credit_core
 from odoo.addons.points_pool.core import money
 from odoo.addons.points_pool.core import order as order_core
-from odoo.addons.points_pool.core.pool import floor
+from odoo.addons.points_pool.core.pool import LOT_CANCELLED, refund_share
 
 _logger = logging.getLogger(__name__)
 
@@ -145,16 +146,7 @@ class PosOrder(models.Model):
                 later += money.round_minor(payment.amount, digits)
         if (config or {}).get("credit_earns", "cash") == "all":
             credit = 0
-        if not later and not credit:
-            return Fraction(1 if part == "now" else 0)
-        if total <= 0:
-            return Fraction(0)
-        share = (
-            Fraction(later, total)
-            if part == "later"
-            else Fraction(total - later - credit, total)
-        )
-        return min(max(share, Fraction(0)), Fraction(1))
+        return credit_core.paid_share(total, later, credit, part)
 
     def _points_pool_lines(self, config, margin_needed, rates=None):
         """The order's lines as the pool's plain input, company currency."""
@@ -169,10 +161,7 @@ class PosOrder(models.Model):
         lines = []
         for line in self.lines.filtered(lambda line: not line.refunded_orderline_id):
             # company currency, rounded half up to its minor unit
-            untaxed = floor(
-                money.fraction_of(line.price_subtotal) / rate * 10**digits
-                + Fraction(1, 2)
-            )
+            untaxed = money.convert_minor(line.price_subtotal, rate, digits)
             cost = None
             if margin_needed:
                 cost = money.round_minor(line.total_cost or 0.0, digits)
@@ -189,7 +178,7 @@ class PosOrder(models.Model):
 
     def _points_pool_order_inputs(self, config, part, margin=False):
         margin_needed = margin or config["contribution_base"] == "margin"
-        default_rate = Fraction(config["contribution_rate"]) / 100
+        default_rate = money.percent(config["contribution_rate"])
         rates = (
             self.env["points.pool"]
             .sudo()
@@ -277,7 +266,7 @@ class PosOrder(models.Model):
                     continue
                 lots = Pool._refund_orders(
                     f"pos.order:{original.uuid}",
-                    min(Fraction(1), refunded / whole),
+                    refund_share(refunded, whole),
                     f"pos:{refund.uuid}",
                     source=refund,
                 )
@@ -297,7 +286,7 @@ class PosOrder(models.Model):
         Lot = self.env["points.lot"].sudo()
         for order in orders:
             lots = Lot.search(
-                [("pos_order_id", "=", order.id), ("state", "!=", "cancelled")]
+                [("pos_order_id", "=", order.id), ("state", "!=", LOT_CANCELLED)]
             )
             refund_of = order.lines.refunded_orderline_id.order_id
             if not lots and not refund_of:
@@ -307,12 +296,8 @@ class PosOrder(models.Model):
             )
             if not pool:
                 continue
-            member = lots.member_id[:1] or self.env["points.member"].sudo().search(
-                [
-                    ("pool_id", "=", pool.id),
-                    ("partner_id", "=", order.partner_id.commercial_partner_id.id),
-                ],
-                limit=1,
+            member = lots.member_id[:1] or self.env["points.member"].sudo()._find(
+                pool, order.partner_id.commercial_partner_id
             )
             result[order.uuid] = pool._pos_receipt_values(order, lots, member)
         return result

@@ -10,7 +10,7 @@ from odoo.tools import SQL
 
 from odoo.addons.points_pool.core import money, referral
 from odoo.addons.points_pool.core import order as order_core
-from odoo.addons.points_pool.core.pool import POINT_DIGITS, floor
+from odoo.addons.points_pool.core.pool import POINT_DIGITS
 
 _logger = logging.getLogger(__name__)
 
@@ -177,40 +177,27 @@ class ResPartner(models.Model):
             cost = None
             if cfg["contribution_base"] == "margin" and product_id:
                 product = self.env["product.product"].browse(product_id)
-                cost = floor(
-                    money.fraction_of(product.standard_price) * qty * 10**digits
-                    + Fraction(1, 2)
-                )
+                cost = money.product_minor(product.standard_price, qty, digits)
             core_lines.append(
                 order_core.OrderLine(
                     product_id=product_id,
                     quantity=qty,
-                    untaxed=floor(amount / rate * 10**digits + Fraction(1, 2)),
+                    untaxed=money.convert_minor(amount, rate, digits),
                     cost=cost,
                     rate=rates.get(product_id),
                 )
             )
         _basis, inflow, _margin, _units = order_core.order_amounts(
             core_lines,
-            Fraction(cfg["contribution_rate"]) / 100,
+            money.percent(cfg["contribution_rate"]),
             cfg["contribution_base"],
         )
         units = pool._estimate_points(inflow) if inflow > 0 else 0
-        points = units / 10**POINT_DIGITS
+        points = money.to_float(units, POINT_DIGITS)
         member = (
             self.env["points.member"]
             .sudo()
-            .search(
-                [
-                    ("pool_id", "=", pool.id),
-                    (
-                        "partner_id",
-                        "=",
-                        self.browse(int(partner_id)).commercial_partner_id.id,
-                    ),
-                ],
-                limit=1,
-            )
+            ._find(pool, self.browse(int(partner_id)).commercial_partner_id)
             if partner_id
             else self.env["points.member"]
         )
