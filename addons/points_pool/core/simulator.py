@@ -764,56 +764,62 @@ def simulate(scenario, params=None, snapshot=None, **options):
 # ----------------------------------------------------------------------
 def steady(**overrides):
     """20 orders of 1000.00 a day at 30 %, half of them by returning members."""
-    values = {"days": 365, "orders_per_day": 20, "repeat_share": Fraction(1, 2)}
-    values.update(overrides)
-    return Scenario(**values)
+    return Scenario(
+        **{
+            "days": 365,
+            "orders_per_day": 20,
+            "repeat_share": Fraction(1, 2),
+            **overrides,
+        }
+    )
 
 
 def growth_then_stop(**overrides):
     """5 orders a day growing 2 % a day for 180 days, then none for 185."""
-    values = {
-        "days": 365,
-        "orders_per_day": 5,
-        "growth_pct": 2,
-        "stop_day": 180,
-        "repeat_share": Fraction(1, 2),
-    }
-    values.update(overrides)
-    return Scenario(**values)
+    return Scenario(
+        **{
+            "days": 365,
+            "orders_per_day": 5,
+            "growth_pct": 2,
+            "stop_day": 180,
+            "repeat_share": Fraction(1, 2),
+            **overrides,
+        }
+    )
 
 
 def stop_today(**overrides):
     """No new order from today: what a snapshot's members get from here on."""
-    values = {"days": 90, "stop_day": 0}
-    values.update(overrides)
-    return Scenario(**values)
+    return Scenario(**{"days": 90, "stop_day": 0, **overrides})
 
 
 def run_on_pool(**overrides):
     """60 days of steady orders, then none; after 3 flat days a quarter of the
     holders sell everything, again every 3 flat days."""
-    values = {
-        "days": 120,
-        "orders_per_day": 20,
-        "stop_day": 60,
-        "repeat_share": Fraction(1, 2),
-        "run_after_days": 3,
-        "run_share": Fraction(1, 4),
-    }
-    values.update(overrides)
-    return Scenario(**values)
+    return Scenario(
+        **{
+            "days": 120,
+            "orders_per_day": 20,
+            "stop_day": 60,
+            "repeat_share": Fraction(1, 2),
+            "run_after_days": 3,
+            "run_share": Fraction(1, 4),
+            **overrides,
+        }
+    )
 
 
 def with_subsidies(**overrides):
     """Steady orders plus 1000.00 of platform money injected every day."""
-    values = {
-        "days": 365,
-        "orders_per_day": 20,
-        "repeat_share": Fraction(1, 2),
-        "injection_per_day": 100000,
-    }
-    values.update(overrides)
-    return Scenario(**values)
+    return Scenario(
+        **{
+            "days": 365,
+            "orders_per_day": 20,
+            "repeat_share": Fraction(1, 2),
+            "injection_per_day": 100000,
+            **overrides,
+        }
+    )
 
 
 #: preset name -> function(**overrides) -> Scenario

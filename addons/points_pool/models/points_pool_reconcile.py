@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import ledger, money
+from .points_pool import is_manager
 
 
 class PointsPool(models.Model):
@@ -196,11 +197,9 @@ class PointsPool(models.Model):
             ledger numbers contiguous (accountants and pool managers)
         """
         self.ensure_one()
-        user = self.env.user
         if not (
-            self.env.su
-            or user.has_group("points_pool.points_pool_group_accountant")
-            or user.has_group("points_pool.points_pool_group_manager")
+            is_manager(self.env)
+            or self.env.user.has_group("points_pool.points_pool_group_accountant")
         ):
             raise UserError(
                 _("Only accountants and pool managers see the reconciliation.")
