@@ -1471,6 +1471,8 @@ import json
 
 from odoo import Command
 
+from odoo.addons.points_pool.tools.order_flow import sell
+
 params = json.loads(PARAMS)
 clients, amount = params["clients"], params["amount"]
 companies = [env.ref("base.main_company")]
@@ -1508,28 +1510,7 @@ for index, company in enumerate(companies):
         ]
     )
     for partner in partners:
-        order = cenv["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "product_uom_qty": 1,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        order.action_confirm()
-        invoice = order._create_invoices()
-        invoice.action_post()
-        cenv["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({})._create_payments()
+        sell(cenv, partner, [(product, amount)], company=company)
     pool._settle_due()
     cenv.invalidate_all()
     members = cenv["points.member"].search([("pool_id", "=", pool.id)])

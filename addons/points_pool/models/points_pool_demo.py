@@ -8,6 +8,7 @@ from odoo.tools import SQL
 
 from ..core import money
 from ..core.pool import POINT_DIGITS, POINT_SCALE
+from ..tools.order_flow import sell
 
 _logger = logging.getLogger(__name__)
 
@@ -181,35 +182,18 @@ class PointsPool(models.Model):
     # helpers of the demo loader
     # ------------------------------------------------------------------
     def _demo_buy(self, partner, product, amount, store=None, service_point=None):
-        """Confirm, invoice, pay (payment register) and settle one order."""
+        """Sell one order (:func:`~..tools.order_flow.sell`: confirmed, picked
+        up at ``service_point`` if given, invoiced, paid) and settle it."""
         self.ensure_one()
-        env = self.env
-        order = env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "company_id": self.company_id.id,
-                "points_store_id": store.id if store else False,
-                "points_service_point_id": service_point.id if service_point else False,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "product_uom_qty": 1.0,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
+        order, _invoice = sell(
+            self.env,
+            partner,
+            [(product, amount)],
+            company=self.company_id,
+            pickup=bool(service_point),
+            points_store_id=store.id if store else False,
+            points_service_point_id=service_point.id if service_point else False,
         )
-        order.action_confirm()
-        if service_point:
-            order.action_points_verify_pickup()
-        invoice = order._create_invoices()
-        invoice.action_post()
-        env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({})._create_payments()
         self._settle_due()
         return order
 

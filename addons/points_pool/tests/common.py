@@ -2,6 +2,13 @@ from odoo import Command
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from ..tools.order_flow import (
+    invoice_order,
+    place_order,
+    register_payment,
+    sell,
+)
+
 
 class PointsPoolCommon(AccountTestInvoicingCommon):
     """A company with a chart, a configured pool and helpers to run real orders.
@@ -47,46 +54,25 @@ class PointsPoolCommon(AccountTestInvoicingCommon):
     # ------------------------------------------------------------------
     # helpers
     # ------------------------------------------------------------------
+    # the checkout itself is the addon's one order flow (tools/order_flow.py)
     def _order(self, partner, amount=1000.0, product=None, qty=1.0):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": (product or self.product).id,
-                            "product_uom_qty": qty,
-                            "price_unit": amount / qty,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        order.action_confirm()
-        return order
+        """A confirmed order of ``amount`` (without taxes) for ``partner``."""
+        return place_order(self.env, partner, [(product or self.product, amount, qty)])
 
     def _invoice(self, order):
-        invoice = order._create_invoices()
-        invoice.action_post()
-        return invoice
+        return invoice_order(order)
 
     def _pay(self, invoice, amount=None):
-        return (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"amount": amount or invoice.amount_residual})
-            ._create_payments()
-        )
+        return register_payment(invoice, amount or invoice.amount_residual)
 
     def _settle(self):
         return self.pool._settle_due()
 
-    def _buy(self, partner, amount=1000.0, settle=True, **kwargs):
+    def _buy(self, partner, amount=1000.0, settle=True, product=None, qty=1.0):
         """Confirm, invoice, pay and (by default) settle an order."""
-        order = self._order(partner, amount, **kwargs)
-        invoice = self._invoice(order)
-        self._pay(invoice)
+        order, invoice = sell(
+            self.env, partner, [(product or self.product, amount, qty)]
+        )
         if settle:
             self._settle()
         return order, invoice
