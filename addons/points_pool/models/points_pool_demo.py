@@ -1,13 +1,12 @@
 import logging
 from bisect import bisect_left
 from datetime import timedelta
-from fractions import Fraction
 
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 from ..core import money
-from ..core.pool import POINT_DIGITS, POINT_SCALE
+from ..core.pool import LOT_OPEN, POINT_DIGITS, Lot, value_of
 from ..tools.order_flow import sell
 
 _logger = logging.getLogger(__name__)
@@ -444,7 +443,8 @@ class PointsPool(models.Model):
     def _demo_injection_to_first_exit(self):
         """Smallest whole amount that lifts the price to the lowest exit trigger.
 
-        ``p = P / S >= t = (C - R) / u`` for the open lot with the lowest trigger.
+        ``p = P / S >= t = (C - R) / u`` (``Lot.trigger``) for the open lot with
+        the lowest trigger: ``value_of(S, t) - P``, rounded up to a whole unit.
         """
         self.ensure_one()
         self.env.flush_all()
@@ -455,9 +455,20 @@ class PointsPool(models.Model):
             [self.id],
         )
         cap, realized, held = self.env.cr.fetchone()
-        trigger = (money.fraction_of(cap) - money.fraction_of(realized)) / (
-            Fraction(money.to_minor(held, POINT_DIGITS), POINT_SCALE)
+        params = self._get_params()
+        digits = params.digits
+        lot = Lot(
+            0,
+            None,
+            0,
+            0,
+            money.to_minor(cap, digits),
+            held=money.to_minor(held, POINT_DIGITS),
+            realized=money.to_minor(realized, digits),
+            state=LOT_OPEN,
         )
-        supply = Fraction(money.round_minor(self.supply, POINT_DIGITS), POINT_SCALE)
-        needed = trigger * supply - money.fraction_of(self.fund)
-        return float(-(-needed // 1))
+        supply = money.round_minor(self.supply, POINT_DIGITS)
+        needed = value_of(supply, lot.trigger(params), params) - money.round_minor(
+            self.fund, digits
+        )
+        return float(-(-needed // params.scale))
