@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -64,6 +65,32 @@ class PointsPoolCommon(AccountTestInvoicingCommon):
 
     def _pay(self, invoice, amount=None):
         return register_payment(invoice, amount or invoice.amount_residual)
+
+    @classmethod
+    def _new_user(cls, login, groups, **values):
+        """A user of the current company only, password = login (``start_tour``,
+        ``authenticate``); ``values`` are more ``res.users`` fields."""
+        company = cls.env.company
+        return new_test_user(
+            cls.env,
+            login=login,
+            password=login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+            **values,
+        )
+
+    def _other_company_manager(self, login):
+        """A points pool manager of a new "Company B" and of it only."""
+        company_b = self.env["res.company"].create({"name": "Company B"})
+        return new_test_user(
+            self.env,
+            login=login,
+            groups="points_pool.points_pool_group_manager",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
 
     def _settle(self):
         return self.pool._settle_due()
