@@ -100,6 +100,9 @@ from pathlib import Path
 import psutil
 import psycopg2
 import requests
+
+# the benchmark's HTTP helpers, tests/bench/web.py (this script's folder is on sys.path)
+from bench.web import percentile, port_free
 from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,17 +281,6 @@ def create_database(args):
 
 class SetupError(Exception):
     pass
-
-
-def port_free(port):
-    """Nobody listens on ``port`` (TIME_WAIT sockets do not count: Odoo reuses)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def free_port(preferred, avoid=()):
@@ -554,14 +546,6 @@ class Stats:
             for label, row in self.rows.items()
             if not (calls_only and label.endswith("(flow)"))
         )
-
-
-def percentile(values, share):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))
-    return ordered[index]
 
 
 # ----------------------------------------------------------------------
