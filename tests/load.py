@@ -100,6 +100,9 @@ from pathlib import Path
 import psutil
 import psycopg2
 import requests
+
+# the benchmark's HTTP helpers, tests/bench/web.py (this script's folder is on sys.path)
+from bench.web import percentile, port_free
 from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,17 +281,6 @@ def create_database(args):
 
 class SetupError(Exception):
     pass
-
-
-def port_free(port):
-    """Nobody listens on ``port`` (TIME_WAIT sockets do not count: Odoo reuses)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def free_port(preferred, avoid=()):
@@ -554,14 +546,6 @@ class Stats:
             for label, row in self.rows.items()
             if not (calls_only and label.endswith("(flow)"))
         )
-
-
-def percentile(values, share):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))
-    return ordered[index]
 
 
 # ----------------------------------------------------------------------
@@ -1471,6 +1455,8 @@ import json
 
 from odoo import Command
 
+from odoo.addons.points_pool.tools.order_flow import sell
+
 params = json.loads(PARAMS)
 clients, amount = params["clients"], params["amount"]
 companies = [env.ref("base.main_company")]
@@ -1508,28 +1494,7 @@ for index, company in enumerate(companies):
         ]
     )
     for partner in partners:
-        order = cenv["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "product_uom_qty": 1,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        order.action_confirm()
-        invoice = order._create_invoices()
-        invoice.action_post()
-        cenv["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({})._create_payments()
+        sell(cenv, partner, [(product, amount)], company=company)
     pool._settle_due()
     cenv.invalidate_all()
     members = cenv["points.member"].search([("pool_id", "=", pool.id)])

@@ -1,13 +1,13 @@
 import logging
 from bisect import bisect_left
 from datetime import timedelta
-from fractions import Fraction
 
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 from ..core import money
-from ..core.pool import POINT_DIGITS, POINT_SCALE
+from ..core.pool import LOT_OPEN, POINT_DIGITS, Lot, value_of
+from ..tools.order_flow import sell
 
 _logger = logging.getLogger(__name__)
 
@@ -181,35 +181,18 @@ class PointsPool(models.Model):
     # helpers of the demo loader
     # ------------------------------------------------------------------
     def _demo_buy(self, partner, product, amount, store=None, service_point=None):
-        """Confirm, invoice, pay (payment register) and settle one order."""
+        """Sell one order (:func:`~..tools.order_flow.sell`: confirmed, picked
+        up at ``service_point`` if given, invoiced, paid) and settle it."""
         self.ensure_one()
-        env = self.env
-        order = env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "company_id": self.company_id.id,
-                "points_store_id": store.id if store else False,
-                "points_service_point_id": service_point.id if service_point else False,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "product_uom_qty": 1.0,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
+        order, _invoice = sell(
+            self.env,
+            partner,
+            [(product, amount)],
+            company=self.company_id,
+            pickup=bool(service_point),
+            points_store_id=store.id if store else False,
+            points_service_point_id=service_point.id if service_point else False,
         )
-        order.action_confirm()
-        if service_point:
-            order.action_points_verify_pickup()
-        invoice = order._create_invoices()
-        invoice.action_post()
-        env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({})._create_payments()
         self._settle_due()
         return order
 
@@ -460,7 +443,8 @@ class PointsPool(models.Model):
     def _demo_injection_to_first_exit(self):
         """Smallest whole amount that lifts the price to the lowest exit trigger.
 
-        ``p = P / S >= t = (C - R) / u`` for the open lot with the lowest trigger.
+        ``p = P / S >= t = (C - R) / u`` (``Lot.trigger``) for the open lot with
+        the lowest trigger: ``value_of(S, t) - P``, rounded up to a whole unit.
         """
         self.ensure_one()
         self.env.flush_all()
@@ -471,9 +455,20 @@ class PointsPool(models.Model):
             [self.id],
         )
         cap, realized, held = self.env.cr.fetchone()
-        trigger = (money.fraction_of(cap) - money.fraction_of(realized)) / (
-            Fraction(money.to_minor(held, POINT_DIGITS), POINT_SCALE)
+        params = self._get_params()
+        digits = params.digits
+        lot = Lot(
+            0,
+            None,
+            0,
+            0,
+            money.to_minor(cap, digits),
+            held=money.to_minor(held, POINT_DIGITS),
+            realized=money.to_minor(realized, digits),
+            state=LOT_OPEN,
         )
-        supply = Fraction(money.round_minor(self.supply, POINT_DIGITS), POINT_SCALE)
-        needed = trigger * supply - money.fraction_of(self.fund)
-        return float(-(-needed // 1))
+        supply = money.round_minor(self.supply, POINT_DIGITS)
+        needed = value_of(supply, lot.trigger(params), params) - money.round_minor(
+            self.fund, digits
+        )
+        return float(-(-needed // params.scale))

@@ -1,6 +1,14 @@
 from odoo import Command
+from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from ..tools.order_flow import (
+    invoice_order,
+    place_order,
+    register_payment,
+    sell,
+)
 
 
 class PointsPoolCommon(AccountTestInvoicingCommon):
@@ -47,46 +55,51 @@ class PointsPoolCommon(AccountTestInvoicingCommon):
     # ------------------------------------------------------------------
     # helpers
     # ------------------------------------------------------------------
+    # the checkout itself is the addon's one order flow (tools/order_flow.py)
     def _order(self, partner, amount=1000.0, product=None, qty=1.0):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": (product or self.product).id,
-                            "product_uom_qty": qty,
-                            "price_unit": amount / qty,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        order.action_confirm()
-        return order
+        """A confirmed order of ``amount`` (without taxes) for ``partner``."""
+        return place_order(self.env, partner, [(product or self.product, amount, qty)])
 
     def _invoice(self, order):
-        invoice = order._create_invoices()
-        invoice.action_post()
-        return invoice
+        return invoice_order(order)
 
     def _pay(self, invoice, amount=None):
-        return (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"amount": amount or invoice.amount_residual})
-            ._create_payments()
+        return register_payment(invoice, amount or invoice.amount_residual)
+
+    @classmethod
+    def _new_user(cls, login, groups, **values):
+        """A user of the current company only, password = login (``start_tour``,
+        ``authenticate``); ``values`` are more ``res.users`` fields."""
+        company = cls.env.company
+        return new_test_user(
+            cls.env,
+            login=login,
+            password=login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+            **values,
+        )
+
+    def _other_company_manager(self, login):
+        """A points pool manager of a new "Company B" and of it only."""
+        company_b = self.env["res.company"].create({"name": "Company B"})
+        return new_test_user(
+            self.env,
+            login=login,
+            groups="points_pool.points_pool_group_manager",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
         )
 
     def _settle(self):
         return self.pool._settle_due()
 
-    def _buy(self, partner, amount=1000.0, settle=True, **kwargs):
+    def _buy(self, partner, amount=1000.0, settle=True, product=None, qty=1.0):
         """Confirm, invoice, pay and (by default) settle an order."""
-        order = self._order(partner, amount, **kwargs)
-        invoice = self._invoice(order)
-        self._pay(invoice)
+        order, invoice = sell(
+            self.env, partner, [(product or self.product, amount, qty)]
+        )
         if settle:
             self._settle()
         return order, invoice

@@ -575,21 +575,11 @@ class TestCommissionAccess(CommissionCommon):
         self._buy(other)
         line = order.points_commission_line_ids
         self.assertEqual(line.amount, 100.0)
-        portal = new_test_user(
-            self.env,
-            login="commission_portal",
-            groups="base.group_portal",
-            partner_id=referrer.id,
-            company_id=self.env.company.id,
-            company_ids=[Command.set(self.env.company.ids)],
+        portal = self._new_user(
+            "commission_portal", "base.group_portal", partner_id=referrer.id
         )
-        other_portal = new_test_user(
-            self.env,
-            login="commission_portal_other",
-            groups="base.group_portal",
-            partner_id=other.id,
-            company_id=self.env.company.id,
-            company_ids=[Command.set(self.env.company.ids)],
+        other_portal = self._new_user(
+            "commission_portal_other", "base.group_portal", partner_id=other.id
         )
         Line = self.env["points.commission.line"]
         self.assertEqual(Line.with_user(portal).search([]), line)
@@ -617,14 +607,7 @@ class TestCommissionAccess(CommissionCommon):
         with self.assertRaisesRegex(UserError, "Only a points pool manager"):
             draft.with_user(clerk).action_activate()
         # another company's user sees no line and no plan
-        company_b = self.env["res.company"].create({"name": "Company B"})
-        manager_b = new_test_user(
-            self.env,
-            login="commission_manager_b",
-            groups="points_pool.points_pool_group_manager",
-            company_id=company_b.id,
-            company_ids=[Command.set(company_b.ids)],
-        )
+        manager_b = self._other_company_manager("commission_manager_b")
         self.assertFalse(Line.with_user(manager_b).search([]))
         self.assertFalse(self.Plan.with_user(manager_b).search([]))
 

@@ -12,6 +12,7 @@ from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
 from ..core.pool import Lot, MemoryLotStore, PoolEngine, PoolParams, PoolState
+from ..tools.order_flow import invoice_order, place_order, register_payment
 
 
 class ConcurrencyCase(BaseCase):
@@ -114,31 +115,18 @@ class ConcurrencyCase(BaseCase):
 
     @classmethod
     def _invoice(cls, env, partner_id):
-        order = env["sale.order"].create(
-            {
-                "partner_id": partner_id,
-                "company_id": cls.ids["company"],
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": cls.ids["product"],
-                            "price_unit": 1000.0,
-                            "tax_id": [],
-                        }
-                    )
-                ],
-            }
+        """A posted invoice of a confirmed 1000.00 order (tools/order_flow.py)."""
+        order = place_order(
+            env,
+            env["res.partner"].browse(partner_id),
+            [(env["product.product"].browse(cls.ids["product"]), 1000.0)],
+            company=env["res.company"].browse(cls.ids["company"]),
         )
-        order.action_confirm()
-        invoice = order._create_invoices()
-        invoice.action_post()
-        return invoice
+        return invoice_order(order)
 
     @staticmethod
     def _pay(env, invoice):
-        env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({})._create_payments()
+        register_payment(invoice.with_env(env))
 
     def _buy_and_settle(self, partner_id):
         def job(env):

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
@@ -217,14 +217,7 @@ class TestCreditAging(PointsPoolCommon):
         )
         with self.assertRaises(AccessError):
             self.Aging.with_user(clerk).search([])
-        company_b = self.env["res.company"].create({"name": "Company B"})
-        manager_b = new_test_user(
-            self.env,
-            login="pp_aging_manager_b",
-            groups="points_pool.points_pool_group_manager",
-            company_id=company_b.id,
-            company_ids=[Command.set(company_b.ids)],
-        )
+        manager_b = self._other_company_manager("pp_aging_manager_b")
         self.assertFalse(self.Aging.with_user(manager_b).search([]))
         self.assertFalse(
             self.Aging.with_user(manager_b).search_count(

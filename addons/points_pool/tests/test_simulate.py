@@ -13,7 +13,7 @@ import csv
 import io
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from ..core import money, simulator
 from ..core.pool import POINT_DIGITS
@@ -43,25 +43,12 @@ class TestSimulate(PointsPoolCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.company
         cls.manager, cls.other_manager = (
-            new_test_user(
-                cls.env,
-                login=login,
-                password=login,
-                groups=f"base.group_user,{MANAGER}",
-                company_id=company.id,
-                company_ids=[(6, 0, company.ids)],
-            )
+            cls._new_user(login, f"base.group_user,{MANAGER}")
             for login in ("sim_manager", "sim_manager2")
         )
-        cls.clerk = new_test_user(
-            cls.env,
-            login="sim_clerk",
-            password="sim_clerk",
-            groups="base.group_user,points_pool.points_pool_group_accountant",
-            company_id=company.id,
-            company_ids=[(6, 0, company.ids)],
+        cls.clerk = cls._new_user(
+            "sim_clerk", "base.group_user,points_pool.points_pool_group_accountant"
         )
         cls.Simulation = cls.env["points.pool.simulation"]
 

@@ -8,6 +8,7 @@ from odoo.tests import tagged
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
 from odoo.addons.points_pool.tests.test_commission import CommissionCommon
+from odoo.addons.points_pool.tools.order_flow import register_payment
 
 from ..models.pos_order import PosOrder
 
@@ -143,12 +144,7 @@ class TestPosBooking(PosPointsCommon):
         invoice = order.account_move
         self.assertTrue(invoice)
         self.assertNotEqual(invoice.payment_state, "paid")
-        payment = (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({})
-        )
-        payment._create_payments()
+        register_payment(invoice)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         lots = self._lots(order)
         self.assertEqual(len(lots), 2)

@@ -1,4 +1,4 @@
-"""HTTP helpers of tests/benchmark.py, part (f): a multi-worker Odoo server on
+"""HTTP helpers of the benchmark's part (f) (and of tests/load.py): a multi-worker Odoo server on
 localhost and a few concurrent client threads timing GETs.
 
 No Odoo import here: the server is a subprocess (``odoo -c CONF -d DB
@@ -29,7 +29,8 @@ def percentile(values, share):
     return ordered[index]
 
 
-def _port_free(port):
+def port_free(port):
+    """Nobody listens on ``port`` (TIME_WAIT sockets do not count: Odoo reuses)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -41,7 +42,7 @@ def _port_free(port):
 
 def free_ports(count, ports=PORTS):
     """``count`` ports of ``ports`` nobody listens on (SystemExit if too few)."""
-    found = [port for port in ports if _port_free(port)][:count]
+    found = [port for port in ports if port_free(port)][:count]
     if len(found) < count:
         raise SystemExit(
             f"need {count} free ports in {ports.start}-{ports.stop - 1}, got {found}"
