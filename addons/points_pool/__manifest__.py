@@ -39,7 +39,6 @@
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "views/product_views.xml",
-        "views/points_commission_inherit_views.xml",
         "views/points_pool_menus.xml",
         "views/portal_templates.xml",
         "views/public_pool_templates.xml",
