@@ -27,7 +27,7 @@ from odoo.tools import SQL
 
 from ..core import commission as core
 from ..core import money
-from .points_commission_plan import RULE_KIND_SELECTION
+from .points_commission_plan import PointsCommissionKindMixin
 
 LINE_STATE_SELECTION = [
     ("accrued", "Accrued"),
@@ -42,11 +42,10 @@ _WRITE_ONCE = {
     "date_available",
 }
 
-TREE_KINDS = (core.DIRECT, core.INDIRECT, core.RANK_DIFFERENTIAL, core.PEER)
-
 
 class PointsCommissionLine(models.Model):
     _name = "points.commission.line"
+    _inherit = [PointsCommissionKindMixin._name]
     _description = "Commission Line"
     _order = "id desc"
     _check_company_auto = True
@@ -67,9 +66,7 @@ class PointsCommissionLine(models.Model):
     rule_id = fields.Many2one(
         "points.commission.rule", readonly=True, ondelete="restrict", check_company=True
     )
-    kind = fields.Selection(
-        RULE_KIND_SELECTION, required=True, readonly=True, index=True
-    )
+    kind = fields.Selection(readonly=True, index=True)
     member_id = fields.Many2one(
         "points.member",
         "Payee",
@@ -310,10 +307,11 @@ class PointsCommissionLine(models.Model):
     def _prepare_accruals(self, plan, rules, lots, bases):
         pool = lots.pool_id[:1]
         digits = pool.currency_id.decimal_places
-        kinds = {rule.kind for rule in rules}
-        uplines = self._get_uplines(lots.member_id) if kinds & set(TREE_KINDS) else {}
+        # only what the plan's kinds read (core.RuleKind.inputs)
+        inputs = core.plan_inputs(rules)
+        uplines = self._get_uplines(lots.member_id) if core.UPLINE in inputs else {}
         regions = {}
-        if core.REGIONAL in kinds:
+        if core.REGIONS in inputs:
             regions = (
                 self.env["points.region"]
                 .sudo()
@@ -324,7 +322,7 @@ class PointsCommissionLine(models.Model):
             rule_id: pool_id
             for rule_id, pool_id in self.env["points.commission.rule"]
             .sudo()
-            .browse([r.rule_id for r in rules if r.kind == core.DIVIDEND])
+            .browse([r.rule_id for r in rules if core.KINDS[r.kind].into_dividend_pool])
             .mapped(lambda r: (r.id, r.dividend_pool_id.id))
         }
         vals_list, computed = [], []
@@ -387,9 +385,7 @@ class PointsCommissionLine(models.Model):
                         **lot_links,
                         "buyer_id": lot.member_id.id,
                         "date_due": date_due,
-                        "dividend_pool_id": dividend_pools.get(line.rule_id, False)
-                        if line.kind == core.DIVIDEND
-                        else False,
+                        "dividend_pool_id": dividend_pools.get(line.rule_id, False),
                         "accrual_key": f"{lot.id}:{line.rule_id}:{line.kind}:{line.level}:"
                         f"{line.member_id or 'pool'}:{line.detail or ''}",
                     }
