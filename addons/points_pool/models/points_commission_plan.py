@@ -635,6 +635,30 @@ class PointsCommissionRule(models.Model):
     dividend_pool_id = fields.Many2one(
         "points.dividend.pool", check_company=True, ondelete="restrict"
     )
+    # what the form shows, from the kind's definition (core.RuleKind)
+    kind_tiers = fields.Selection(
+        [(core.TIER_RANK, "Ranks"), (core.TIER_REGION, "Region levels")],
+        "Tiered by",
+        compute="_compute_kind_attributes",
+    )
+    kind_walks_levels = fields.Boolean(
+        "Pays by levels", compute="_compute_kind_attributes"
+    )
+    kind_rate_only = fields.Boolean(
+        "Percentage only", compute="_compute_kind_attributes"
+    )
+    kind_into_dividend_pool = fields.Boolean(
+        "Pays into a dividend pool", compute="_compute_kind_attributes"
+    )
+
+    @api.depends("kind")
+    def _compute_kind_attributes(self):
+        for rule in self:
+            kind = core.KINDS.get(rule.kind)
+            rule.kind_tiers = kind.tiers if kind else False
+            rule.kind_walks_levels = bool(kind and kind.walks_levels)
+            rule.kind_rate_only = bool(kind and kind.value_types == ("rate",))
+            rule.kind_into_dividend_pool = bool(kind and kind.into_dividend_pool)
 
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))

@@ -11,6 +11,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from ..core import commission as core
 from .common import PointsPoolCommon
 
 
@@ -559,6 +560,24 @@ class TestCommissionGuards(CommissionCommon):
                 for f in ("recruit_count", "min_recruits")
             )
         )
+
+    def test_every_kind_of_the_selection_is_registered(self):
+        """Rules and lines share one kind selection, each a core.RuleKind."""
+        rule_kinds = self.env["points.commission.rule"]._fields["kind"].selection
+        line_kinds = self.env["points.commission.line"]._fields["kind"].selection
+        self.assertEqual(rule_kinds, line_kinds)
+        for code, _label in rule_kinds:
+            self.assertIn(code, core.KINDS)
+        # what the form shows comes from the definition
+        rule = self.env["points.commission.rule"].new({"kind": "peer"})
+        self.assertEqual(
+            (rule.kind_rate_only, rule.kind_walks_levels, rule.kind_tiers),
+            (True, True, False),
+        )
+        rule.kind = "regional"
+        self.assertEqual(rule.kind_tiers, "region")
+        rule.kind = "dividend"
+        self.assertTrue(rule.kind_into_dividend_pool)
 
 
 @tagged("post_install", "-at_install")
