@@ -43,6 +43,13 @@ _WRITE_ONCE = {
 }
 
 
+def _link(comodel, string=None):
+    """A line's optional link: read-only, same company, indexed where set."""
+    return fields.Many2one(
+        comodel, string, readonly=True, index="btree_not_null", check_company=True
+    )
+
+
 class PointsCommissionLine(models.Model):
     _name = "points.commission.line"
     _inherit = [PointsCommissionKindMixin._name]
@@ -84,12 +91,8 @@ class PointsCommissionLine(models.Model):
     detail = fields.Char(readonly=True)
     amount = fields.Monetary(readonly=True)
     base_amount = fields.Monetary("Order base", readonly=True)
-    lot_id = fields.Many2one(
-        "points.lot", readonly=True, index="btree_not_null", check_company=True
-    )
-    sale_order_id = fields.Many2one(
-        "sale.order", readonly=True, index="btree_not_null", check_company=True
-    )
+    lot_id = _link("points.lot")
+    sale_order_id = _link("sale.order")
     buyer_id = fields.Many2one("points.member", readonly=True, check_company=True)
     state = fields.Selection(
         LINE_STATE_SELECTION,
@@ -100,39 +103,12 @@ class PointsCommissionLine(models.Model):
     )
     date_due = fields.Datetime("Available from", readonly=True, index=True)
     date_available = fields.Datetime("Credited on", readonly=True)
-    origin_id = fields.Many2one(
-        "points.commission.line",
-        "Reverses",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
-    reversal_id = fields.Many2one(
-        "points.commission.reversal",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
-    dividend_pool_id = fields.Many2one(
-        "points.dividend.pool",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
-    distribution_id = fields.Many2one(
-        "points.dividend.distribution",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
+    origin_id = _link("points.commission.line", "Reverses")
+    reversal_id = _link("points.commission.reversal")
+    dividend_pool_id = _link("points.dividend.pool")
+    distribution_id = _link("points.dividend.distribution")
     accrual_key = fields.Char(readonly=True, copy=False)
-    accrual_move_id = fields.Many2one(
-        "account.move",
-        "Accrual entry",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
+    accrual_move_id = _link("account.move", "Accrual entry")
     available_move_id = fields.Many2one(
         "account.move", "Wallet entry", readonly=True, check_company=True
     )

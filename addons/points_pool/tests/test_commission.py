@@ -88,6 +88,18 @@ class CommissionCommon(PointsPoolCommon):
     def _post(self):
         self.Line._post_unposted(self.pool)
 
+    def _user(self, login, groups, partner=None, company=None):
+        """A user of ``groups`` in ``company`` only (the test's by default)."""
+        company = company or self.env.company
+        return new_test_user(
+            self.env,
+            login=login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+            **({"partner_id": partner.id} if partner else {}),
+        )
+
     def _credit_due(self, days=8):
         return self.Line._make_available(
             self.pool, now=fields.Datetime.now() + timedelta(days=days)
@@ -594,22 +606,8 @@ class TestCommissionAccess(CommissionCommon):
         self._buy(other)
         line = order.points_commission_line_ids
         self.assertEqual(line.amount, 100.0)
-        portal = new_test_user(
-            self.env,
-            login="commission_portal",
-            groups="base.group_portal",
-            partner_id=referrer.id,
-            company_id=self.env.company.id,
-            company_ids=[Command.set(self.env.company.ids)],
-        )
-        other_portal = new_test_user(
-            self.env,
-            login="commission_portal_other",
-            groups="base.group_portal",
-            partner_id=other.id,
-            company_id=self.env.company.id,
-            company_ids=[Command.set(self.env.company.ids)],
-        )
+        portal = self._user("commission_portal", "base.group_portal", referrer)
+        other_portal = self._user("commission_portal_other", "base.group_portal", other)
         Line = self.env["points.commission.line"]
         self.assertEqual(Line.with_user(portal).search([]), line)
         self.assertFalse(Line.with_user(other_portal).search([]))
@@ -617,13 +615,7 @@ class TestCommissionAccess(CommissionCommon):
             self._member(referrer).with_user(portal).get_position()["commissions"],
             100.0,
         )
-        clerk = new_test_user(
-            self.env,
-            login="commission_clerk",
-            groups="points_pool.points_pool_group_user",
-            company_id=self.env.company.id,
-            company_ids=[Command.set(self.env.company.ids)],
-        )
+        clerk = self._user("commission_clerk", "points_pool.points_pool_group_user")
         with self.assertRaises(AccessError):
             line.with_user(clerk).write({"state": "available"})
         with self.assertRaises(AccessError):
@@ -637,12 +629,10 @@ class TestCommissionAccess(CommissionCommon):
             draft.with_user(clerk).action_activate()
         # another company's user sees no line and no plan
         company_b = self.env["res.company"].create({"name": "Company B"})
-        manager_b = new_test_user(
-            self.env,
-            login="commission_manager_b",
-            groups="points_pool.points_pool_group_manager",
-            company_id=company_b.id,
-            company_ids=[Command.set(company_b.ids)],
+        manager_b = self._user(
+            "commission_manager_b",
+            "points_pool.points_pool_group_manager",
+            company=company_b,
         )
         self.assertFalse(Line.with_user(manager_b).search([]))
         self.assertFalse(self.Plan.with_user(manager_b).search([]))
