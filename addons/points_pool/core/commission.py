@@ -1,4 +1,4 @@
-"""Commission computation, without the ORM (SPEC section 4; issue 4, in progress).
+"""Commission computation, without the ORM (SPEC section 4).
 
 Given one order's bases, the buyer's upline (nearest first, with rank levels),
 the agents of the delivery address's regions, the verified service point, the
@@ -7,6 +7,12 @@ the commission lines.  Money is integers of the currency's smallest unit;
 rates are ``Fraction``; every line is floored, so rounding never pays more than
 the rule says.  Nothing here can pay per recruit or read recruit counts: the
 only inputs are the order's amounts and positions in the tree.
+
+Each kind of rule is one :class:`RuleKind` in :data:`KINDS`: its computation,
+what it reads, its depth, its SPEC 6 risk tag, how it is configured.  The
+guard, the split, the ORM's checks, the reports and the accrual read that
+definition; an addon adds a kind with :func:`register_kind` (README, "Adding a
+rule kind") and edits nothing here.
 
 Worked split of the seeds (a 1000 package, amounts in yuan)::
 
@@ -21,10 +27,11 @@ Worked split of the seeds (a 1000 package, amounts in yuan)::
     dividend pool             40 into the pool, shared monthly 30/30/40
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-#: kinds of rules; the ORM's selection uses the same keys
+#: the built-in kinds of rules (each a :class:`RuleKind` of :data:`KINDS`)
 DIRECT = "direct"
 INDIRECT = "indirect"
 RANK_DIFFERENTIAL = "rank_differential"
@@ -33,16 +40,25 @@ REGIONAL = "regional"
 SERVICE_POINT = "service_point"
 MERCHANT = "merchant"
 DIVIDEND = "dividend"
-KINDS = (
-    DIRECT,
-    INDIRECT,
-    RANK_DIFFERENTIAL,
-    PEER,
-    REGIONAL,
-    SERVICE_POINT,
-    MERCHANT,
-    DIVIDEND,
-)
+
+#: what a kind's computation reads besides the order (:attr:`RuleKind.inputs`)
+UPLINE = "upline"
+REGIONS = "regions"
+SERVICE_POINT_MEMBER = "service_point"
+STORE_RECRUITER = "store_recruiter"
+
+#: the SPEC 6 risk tag a kind carries (:attr:`RuleKind.risk_tag`); the
+#: compliance module names the pool's own mechanisms' tags and the texts
+RISK_REFERRAL = "referral"
+RISK_TEAM = "team"
+RISK_TERRITORY = "territory"
+RISK_SERVICE = "service"
+RISK_MERCHANT = "merchant"
+RISK_DIVIDEND = "dividend"
+
+#: tiers a differential kind is configured with (:attr:`RuleKind.tiers`)
+TIER_RANK = "rank"
+TIER_REGION = "region"
 
 #: bases a rule's rate applies to; ``unit`` is a fixed amount per unit of a product
 BASES = ("amount", "margin", "inflow", "unit")
@@ -69,7 +85,7 @@ class Rule:
     """One rule of a plan.
 
     :param rule_id: the ORM rule's id (echoed on the lines)
-    :param kind: one of :data:`KINDS`
+    :param kind: a code of :data:`KINDS`
     :param base: one of :data:`BASES`
     :param rate: ``Fraction`` of the base (``None`` with ``amount`` or ``unit``)
     :param amount: fixed amount in minor units (per order, or per unit for ``unit``)
@@ -131,7 +147,7 @@ def _base(rule, order):
     return Fraction(getattr(order, rule.base))
 
 
-def _value(spec, rule, order):
+def value_of(spec, rule, order):
     """A fixed amount (int) or a rate (Fraction) of the rule's base, exact."""
     if isinstance(spec, Fraction):
         return spec * _base(rule, order)
@@ -140,24 +156,111 @@ def _value(spec, rule, order):
     return Fraction(spec)
 
 
-def _rule_value(rule, order):
+def rule_value(rule, order):
+    """What the rule's own rate or amount comes to on the order, exact."""
     spec = rule.rate if rule.rate is not None else rule.amount
-    return _value(spec, rule, order) if spec is not None else Fraction(0)
+    return value_of(spec, rule, order) if spec is not None else Fraction(0)
 
 
-def _floor(value):
+def floor(value):
+    """Money is floored: rounding never pays more than the rule says."""
     return int(value // 1)
 
 
+# ----------------------------------------------------------------------
+# the registry of rule kinds
+# ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class RuleKind:
+    """Everything the addon knows about one kind of rule, in one place.
+
+    :param code: the key of rules and lines (the ORM's selection value)
+    :param lines: ``lines(rule, order, ctx)`` -> list of :class:`Line`;
+        ``ctx`` has ``upline`` (:class:`Upline` list, nearest first),
+        ``regions`` (``{region level: member id}``), ``service_point`` and
+        ``store_recruiter`` (member ids or ``None``) and, for an ``after``
+        kind, ``lines`` (the lines of the other kinds so far)
+    :param risk_tag: its SPEC 6 risk tag (``RISK_*``); the referral and team
+        tags make its pay referral pay (the 10 % warning, the reports)
+    :param inputs: what ``lines`` reads besides the order (:data:`UPLINE`,
+        :data:`REGIONS`...): the ORM computes only what a plan's kinds read
+    :param depth: upline levels a rule of this kind can pay (direct 1,
+        indirect 2); with ``walks_levels`` the rule's ``levels`` instead
+    :param walks_levels: the rule's ``levels`` is its depth (at least 1)
+    :param after: computed after the other kinds (a share of their pay)
+    :param of_base: its rate is a share of the order's base, counted toward
+        the base's 100 % (the peer bonus: a share of other commissions)
+    :param value_types: how its rules pay: ``"rate"`` and/or ``"fixed"``
+    :param tiers: :data:`TIER_RANK` or :data:`TIER_REGION`: its amounts are
+        given per rank or per region level (a differential)
+    :param into_dividend_pool: it pays into a dividend pool (no payee; the
+        rule names the pool, the accrual credits the dividend account)
+    :param check: ``check(rule)`` raises :class:`CommissionError` for a rule
+        of this kind :func:`check_plan` should refuse (beyond the common checks)
+    """
+
+    code: str
+    lines: Callable
+    risk_tag: str
+    inputs: frozenset = frozenset()
+    depth: int = 0
+    walks_levels: bool = False
+    after: bool = False
+    of_base: bool = True
+    value_types: tuple = ("rate", "fixed")
+    tiers: str | None = None
+    into_dividend_pool: bool = False
+    check: Callable | None = None
+
+    def depth_of(self, rule):
+        """Upline levels ``rule`` (of this kind) can pay."""
+        return rule.levels if self.walks_levels else self.depth
+
+    @property
+    def referral(self):
+        """Is its pay referral pay (SPEC 6: paid up the referral tree)?"""
+        return self.risk_tag in (RISK_REFERRAL, RISK_TEAM)
+
+
+#: code -> :class:`RuleKind`, in registration order (the built-in kinds first)
+KINDS = {}
+
+
+def register_kind(kind):
+    """Add a kind of rule (an addon calls it when its Python is imported,
+    beside a ``selection_add`` of the code on ``points.commission.kind.mixin``).
+
+    Registering the same definition again is a no-op; another definition
+    under a registered code is refused.
+    :return: ``kind``
+    """
+    known = KINDS.get(kind.code)
+    if known is not None and known != kind:
+        raise CommissionError("kind_registered", kind=kind.code)
+    KINDS[kind.code] = kind
+    return kind
+
+
+def kind_of(code):
+    """The :class:`RuleKind` registered under ``code``."""
+    try:
+        return KINDS[code]
+    except KeyError:
+        raise CommissionError("unknown_kind", kind=code) from None
+
+
+def plan_inputs(rules):
+    """What the kinds of ``rules`` read besides the order (``inputs``)."""
+    return frozenset().union(
+        *(KINDS[rule.kind].inputs for rule in rules if rule.kind in KINDS)
+    )
+
+
 def rule_depth(rule):
-    """Upline levels a rule can pay: direct 1, indirect 2, rank differential
-    and peer their ``levels``; the other kinds pay no upline."""
-    return {
-        DIRECT: 1,
-        INDIRECT: 2,
-        RANK_DIFFERENTIAL: rule.levels,
-        PEER: rule.levels,
-    }.get(rule.kind, 0)
+    """Upline levels a rule can pay (:meth:`RuleKind.depth_of`; 0 for a
+    kind that pays no upline)."""
+    kind = KINDS.get(rule.kind)
+    return kind.depth_of(rule) if kind else 0
 
 
 def plan_depth(rules):
@@ -172,11 +275,11 @@ def check_plan(rules, acknowledged=False):
     - negative rates or amounts, rates above 100%;
     - percentage rules of one base summing above 100% of that base;
     - region amounts that fall when the level rises (a differential needs them
-      non-decreasing), rank amounts that fall when the rank rises.
+      non-decreasing), rank amounts that fall when the rank rises;
+    - whatever a kind's own ``check`` refuses.
     """
     for rule in rules:
-        if rule.kind not in KINDS:
-            raise CommissionError("unknown_kind", kind=rule.kind)
+        kind = kind_of(rule.kind)
         if rule.base not in BASES:
             raise CommissionError("unknown_base", base=rule.base)
         values = [rule.rate, rule.amount]
@@ -186,7 +289,7 @@ def check_plan(rules, acknowledged=False):
                 raise CommissionError("negative", rule=rule.rule_id)
             if isinstance(value, Fraction) and value > 1:
                 raise CommissionError("rate_above_base", rule=rule.rule_id)
-        if rule.kind in (RANK_DIFFERENTIAL, PEER) and rule.levels < 1:
+        if kind.walks_levels and rule.levels < 1:
             raise CommissionError("bad_levels", rule=rule.rule_id)
         for mapping, order in (
             (rule.rank_amounts, sorted(rule.rank_amounts)),
@@ -198,9 +301,11 @@ def check_plan(rules, acknowledged=False):
             amounts = [mapping[key] for key in order]
             if any(b < a for a, b in zip(amounts, amounts[1:], strict=False)):
                 raise CommissionError("not_increasing", rule=rule.rule_id)
+        if kind.check:
+            kind.check(rule)
     totals = {}
     for rule in rules:
-        if rule.kind == PEER:
+        if not KINDS[rule.kind].of_base:
             continue  # a share of other commissions, not of the base
         rates = [rule.rate] if rule.rate is not None else []
         rates += [
@@ -222,24 +327,33 @@ def check_plan(rules, acknowledged=False):
     return depth
 
 
-def _tree_lines(rule, order, ctx):
-    index = 0 if rule.kind == DIRECT else 1
-    upline = ctx["upline"]
-    if len(upline) <= index:
-        return []
-    value = _floor(_rule_value(rule, order))
-    return [Line(rule.rule_id, rule.kind, upline[index].member_id, value, index + 1)]
+# ----------------------------------------------------------------------
+# the built-in kinds' computations
+# ----------------------------------------------------------------------
+def _upline_lines(index):
+    """The rule's value to the referrer ``index`` levels above the buyer's."""
+
+    def lines(rule, order, ctx):
+        upline = ctx["upline"]
+        if len(upline) <= index:
+            return []
+        value = floor(rule_value(rule, order))
+        return [
+            Line(rule.rule_id, rule.kind, upline[index].member_id, value, index + 1)
+        ]
+
+    return lines
 
 
-def _differential_lines(rule, order, ctx, members, amounts, detail):
+def _differential_lines(rule, order, members, amounts, detail):
     """Each payee gets its level's amount less what the ones before got."""
     lines, paid = [], Fraction(0)
     for level, member_id, key in members:
         if member_id is None or key not in amounts:
             continue
-        due = _value(amounts[key], rule, order)
+        due = value_of(amounts[key], rule, order)
         if due > paid:
-            value = _floor(due) - _floor(paid)
+            value = floor(due) - floor(paid)
             lines.append(
                 Line(rule.rule_id, rule.kind, member_id, value, level, detail(key))
             )
@@ -253,14 +367,14 @@ def _rank_lines(rule, order, ctx):
         for index, up in enumerate(ctx["upline"][: rule.levels])
     ]
     return _differential_lines(
-        rule, order, ctx, members, rule.rank_amounts, lambda key: f"rank {key}"
+        rule, order, members, rule.rank_amounts, lambda key: f"rank {key}"
     )
 
 
 def _regional_lines(rule, order, ctx):
     members = [(0, ctx["regions"].get(level), level) for level in REGION_LEVELS]
     return _differential_lines(
-        rule, order, ctx, members, rule.region_amounts, lambda key: key
+        rule, order, members, rule.region_amounts, lambda key: key
     )
 
 
@@ -268,22 +382,23 @@ def _fixed_member_lines(key):
     def lines(rule, order, ctx):
         if ctx[key] is None:
             return []
-        value = _floor(_rule_value(rule, order))
+        value = floor(rule_value(rule, order))
         return [Line(rule.rule_id, rule.kind, ctx[key], value)]
 
     return lines
 
 
 def _dividend_lines(rule, order, ctx):
-    return [Line(rule.rule_id, rule.kind, None, _floor(_rule_value(rule, order)))]
+    return [Line(rule.rule_id, rule.kind, None, floor(rule_value(rule, order)))]
 
 
-def _peer_lines(rule, lines, upline):
+def _peer_lines(rule, order, ctx):
     """One level: the referrer right above an earner of the same rank gets a
     share of what the earner made on this order, never above ``rule.levels``."""
+    upline = ctx["upline"]
     rate = rule.rate if rule.rate is not None else Fraction(0)
     earned = {}  # upline index -> what it earned on this order
-    for line in lines:
+    for line in ctx["lines"]:
         if line.kind in rule.peer_kinds and line.level:
             earned[line.level - 1] = earned.get(line.level - 1, 0) + line.amount
     out = []
@@ -298,7 +413,7 @@ def _peer_lines(rule, lines, upline):
                     rule.rule_id,
                     rule.kind,
                     upline[above].member_id,
-                    _floor(rate * earned[index]),
+                    floor(rate * earned[index]),
                     level=above + 1,
                     detail=f"peer of level {index + 1}",
                 )
@@ -306,15 +421,52 @@ def _peer_lines(rule, lines, upline):
     return out
 
 
-_KIND_LINES = {
-    DIRECT: _tree_lines,
-    INDIRECT: _tree_lines,
-    RANK_DIFFERENTIAL: _rank_lines,
-    REGIONAL: _regional_lines,
-    SERVICE_POINT: _fixed_member_lines("service_point"),
-    MERCHANT: _fixed_member_lines("store_recruiter"),
-    DIVIDEND: _dividend_lines,
-}
+_ON_UPLINE = frozenset({UPLINE})
+
+for _kind in (
+    RuleKind(DIRECT, _upline_lines(0), RISK_REFERRAL, _ON_UPLINE, depth=1),
+    RuleKind(INDIRECT, _upline_lines(1), RISK_REFERRAL, _ON_UPLINE, depth=2),
+    RuleKind(
+        RANK_DIFFERENTIAL,
+        _rank_lines,
+        RISK_TEAM,
+        _ON_UPLINE,
+        walks_levels=True,
+        tiers=TIER_RANK,
+    ),
+    RuleKind(
+        PEER,
+        _peer_lines,
+        RISK_TEAM,
+        _ON_UPLINE,
+        walks_levels=True,
+        after=True,
+        of_base=False,
+        value_types=("rate",),
+    ),
+    RuleKind(
+        REGIONAL,
+        _regional_lines,
+        RISK_TERRITORY,
+        frozenset({REGIONS}),
+        tiers=TIER_REGION,
+    ),
+    RuleKind(
+        SERVICE_POINT,
+        _fixed_member_lines("service_point"),
+        RISK_SERVICE,
+        frozenset({SERVICE_POINT_MEMBER}),
+    ),
+    RuleKind(
+        MERCHANT,
+        _fixed_member_lines("store_recruiter"),
+        RISK_MERCHANT,
+        frozenset({STORE_RECRUITER}),
+    ),
+    RuleKind(DIVIDEND, _dividend_lines, RISK_DIVIDEND, into_dividend_pool=True),
+):
+    register_kind(_kind)
+del _kind
 
 
 def compute(
@@ -333,21 +485,22 @@ def compute(
     :param regions: ``{region level: agent member id}`` of the delivery address
     :param service_point: member id of the service point that verified pickup
     :param store_recruiter: member id of whoever recruited the order's store
-    :return: list of :class:`Line`, zero amounts left out; peer bonuses last
+    :return: list of :class:`Line`, zero amounts left out; the ``after``
+        kinds' lines (peer bonuses) last
     """
+    lines = []
     ctx = {
         "upline": upline,
         "regions": regions or {},
         "service_point": service_point,
         "store_recruiter": store_recruiter,
+        "lines": lines,
     }
-    lines = []
-    for rule in rules:
-        if rule.kind in _KIND_LINES:
-            lines.extend(_KIND_LINES[rule.kind](rule, order, ctx))
-    for rule in rules:
-        if rule.kind == PEER:
-            lines.extend(_peer_lines(rule, lines, upline))
+    for after in (False, True):
+        for rule in rules:
+            kind = KINDS.get(rule.kind)
+            if kind is not None and kind.after == after:
+                lines.extend(kind.lines(rule, order, ctx))
     return [line for line in lines if line.amount > 0]
 
 
@@ -372,7 +525,7 @@ def distribute_dividend(amount, shares, members):
         if not total:
             continue
         for member, weight in weights.items():
-            payouts[member] = payouts.get(member, 0) + _floor(
+            payouts[member] = payouts.get(member, 0) + floor(
                 amount * share * weight / total
             )
     return payouts, amount - sum(payouts.values())
@@ -391,8 +544,8 @@ def reverse(lines, fraction, already=Fraction(0)):
         raise CommissionError("bad_fraction", fraction=fraction, already=already)
     out = []
     for line in lines:
-        before = _floor(line.amount * (1 - already))
-        after = _floor(line.amount * (1 - already - fraction))
+        before = floor(line.amount * (1 - already))
+        after = floor(line.amount * (1 - already - fraction))
         if before != after:
             out.append(
                 Line(

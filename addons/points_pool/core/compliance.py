@@ -24,6 +24,7 @@ warning code           condition                                      values
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -42,21 +43,14 @@ REFERRAL_SHARE_LIMIT = Fraction(1, 10)
 #: share of the members whose payouts the concentration figure adds up
 TOP_SHARE = Fraction(1, 100)
 
-#: commission kinds paid up the referral tree: the referral pay of SPEC 6
-REFERRAL_KINDS = (
-    commission.DIRECT,
-    commission.INDIRECT,
-    commission.RANK_DIFFERENTIAL,
-    commission.PEER,
-)
-
 # risk tags -----------------------------------------------------------------
-RISK_REFERRAL = "referral"
-RISK_TEAM = "team"
-RISK_TERRITORY = "territory"
-RISK_SERVICE = "service"
-RISK_MERCHANT = "merchant"
-RISK_DIVIDEND = "dividend"
+# a commission kind's tag is its :attr:`commission.RuleKind.risk_tag`
+RISK_REFERRAL = commission.RISK_REFERRAL
+RISK_TEAM = commission.RISK_TEAM
+RISK_TERRITORY = commission.RISK_TERRITORY
+RISK_SERVICE = commission.RISK_SERVICE
+RISK_MERCHANT = commission.RISK_MERCHANT
+RISK_DIVIDEND = commission.RISK_DIVIDEND
 RISK_POOL = "pool"
 RISK_CREDIT = "credit"
 RISK_VESTING = "vesting"
@@ -66,20 +60,40 @@ POOL = "pool"
 CREDIT = "repurchase_credit"
 VESTING = "vesting"
 
-#: mechanism (a commission kind or a pool mechanism) -> risk tag
-RISK_TAGS = {
-    commission.DIRECT: RISK_REFERRAL,
-    commission.INDIRECT: RISK_REFERRAL,
-    commission.RANK_DIFFERENTIAL: RISK_TEAM,
-    commission.PEER: RISK_TEAM,
-    commission.REGIONAL: RISK_TERRITORY,
-    commission.SERVICE_POINT: RISK_SERVICE,
-    commission.MERCHANT: RISK_MERCHANT,
-    commission.DIVIDEND: RISK_DIVIDEND,
+#: pool mechanism -> risk tag
+POOL_RISK_TAGS = {
     POOL: RISK_POOL,
     CREDIT: RISK_CREDIT,
     VESTING: RISK_VESTING,
 }
+
+
+class _RiskTags(Mapping):
+    """Mechanism (a registered commission kind or a pool mechanism) -> risk
+    tag, read from :data:`commission.KINDS` at each access."""
+
+    def __getitem__(self, mechanism):
+        if mechanism in POOL_RISK_TAGS:
+            return POOL_RISK_TAGS[mechanism]
+        return commission.KINDS[mechanism].risk_tag
+
+    def __iter__(self):
+        yield from commission.KINDS
+        yield from POOL_RISK_TAGS
+
+    def __len__(self):
+        return len(commission.KINDS) + len(POOL_RISK_TAGS)
+
+
+#: mechanism -> risk tag (the commission kinds' from their definitions)
+RISK_TAGS = _RiskTags()
+
+
+def referral_kinds():
+    """Codes of the commission kinds paid up the referral tree: the referral
+    pay of SPEC 6 (:attr:`commission.RuleKind.referral`), as a tuple (SQL)."""
+    return tuple(code for code, kind in commission.KINDS.items() if kind.referral)
+
 
 #: SPEC 6 "not built, by decision", in the order the reports list them
 NOT_BUILT = (
@@ -197,7 +211,8 @@ def enabled_mechanisms(rule_kinds=(), cash_share=1, vesting_rate=0):
 
     The pool always; the repurchase credit when withdrawals are not all cash
     (``cash_share < 1``); vesting when ``vesting_rate > 0``; then each
-    commission kind of the active plan once, in :data:`commission.KINDS` order.
+    commission kind of the active plan once, in :data:`commission.KINDS` order
+    (registration order).
     """
     mechanisms = [POOL]
     if _share(cash_share) < 1:
@@ -222,7 +237,7 @@ class MemberRow:
     :param spent: basis of the member's lots (what the member consumed)
     :param pool_paid: payouts of the pool to the wallet (sales and forced
         exits, less refund debts)
-    :param referral: referral pay received (:data:`REFERRAL_KINDS`)
+    :param referral: referral pay received (:func:`referral_kinds`)
     :param commission: all commissions received (referral pay included)
     """
 

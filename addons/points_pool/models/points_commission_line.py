@@ -27,7 +27,7 @@ from odoo.tools import SQL
 
 from ..core import commission as core
 from ..core import money
-from .points_commission_plan import RULE_KIND_SELECTION
+from .points_commission_plan import PointsCommissionKindMixin
 
 LINE_STATE_SELECTION = [
     ("accrued", "Accrued"),
@@ -42,11 +42,17 @@ _WRITE_ONCE = {
     "date_available",
 }
 
-TREE_KINDS = (core.DIRECT, core.INDIRECT, core.RANK_DIFFERENTIAL, core.PEER)
+
+def _link(comodel, string=None):
+    """A line's optional link: read-only, same company, indexed where set."""
+    return fields.Many2one(
+        comodel, string, readonly=True, index="btree_not_null", check_company=True
+    )
 
 
 class PointsCommissionLine(models.Model):
     _name = "points.commission.line"
+    _inherit = [PointsCommissionKindMixin._name]
     _description = "Commission Line"
     _order = "id desc"
     _check_company_auto = True
@@ -67,9 +73,7 @@ class PointsCommissionLine(models.Model):
     rule_id = fields.Many2one(
         "points.commission.rule", readonly=True, ondelete="restrict", check_company=True
     )
-    kind = fields.Selection(
-        RULE_KIND_SELECTION, required=True, readonly=True, index=True
-    )
+    kind = fields.Selection(readonly=True, index=True)
     member_id = fields.Many2one(
         "points.member",
         "Payee",
@@ -87,12 +91,8 @@ class PointsCommissionLine(models.Model):
     detail = fields.Char(readonly=True)
     amount = fields.Monetary(readonly=True)
     base_amount = fields.Monetary("Order base", readonly=True)
-    lot_id = fields.Many2one(
-        "points.lot", readonly=True, index="btree_not_null", check_company=True
-    )
-    sale_order_id = fields.Many2one(
-        "sale.order", readonly=True, index="btree_not_null", check_company=True
-    )
+    lot_id = _link("points.lot")
+    sale_order_id = _link("sale.order")
     buyer_id = fields.Many2one("points.member", readonly=True, check_company=True)
     state = fields.Selection(
         LINE_STATE_SELECTION,
@@ -103,39 +103,12 @@ class PointsCommissionLine(models.Model):
     )
     date_due = fields.Datetime("Available from", readonly=True, index=True)
     date_available = fields.Datetime("Credited on", readonly=True)
-    origin_id = fields.Many2one(
-        "points.commission.line",
-        "Reverses",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
-    reversal_id = fields.Many2one(
-        "points.commission.reversal",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
-    dividend_pool_id = fields.Many2one(
-        "points.dividend.pool",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
-    distribution_id = fields.Many2one(
-        "points.dividend.distribution",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
+    origin_id = _link("points.commission.line", "Reverses")
+    reversal_id = _link("points.commission.reversal")
+    dividend_pool_id = _link("points.dividend.pool")
+    distribution_id = _link("points.dividend.distribution")
     accrual_key = fields.Char(readonly=True, copy=False)
-    accrual_move_id = fields.Many2one(
-        "account.move",
-        "Accrual entry",
-        readonly=True,
-        index="btree_not_null",
-        check_company=True,
-    )
+    accrual_move_id = _link("account.move", "Accrual entry")
     available_move_id = fields.Many2one(
         "account.move", "Wallet entry", readonly=True, check_company=True
     )
@@ -310,10 +283,11 @@ class PointsCommissionLine(models.Model):
     def _prepare_accruals(self, plan, rules, lots, bases):
         pool = lots.pool_id[:1]
         digits = pool.currency_id.decimal_places
-        kinds = {rule.kind for rule in rules}
-        uplines = self._get_uplines(lots.member_id) if kinds & set(TREE_KINDS) else {}
+        # only what the plan's kinds read (core.RuleKind.inputs)
+        inputs = core.plan_inputs(rules)
+        uplines = self._get_uplines(lots.member_id) if core.UPLINE in inputs else {}
         regions = {}
-        if core.REGIONAL in kinds:
+        if core.REGIONS in inputs:
             regions = (
                 self.env["points.region"]
                 .sudo()
@@ -324,7 +298,7 @@ class PointsCommissionLine(models.Model):
             rule_id: pool_id
             for rule_id, pool_id in self.env["points.commission.rule"]
             .sudo()
-            .browse([r.rule_id for r in rules if r.kind == core.DIVIDEND])
+            .browse([r.rule_id for r in rules if core.KINDS[r.kind].into_dividend_pool])
             .mapped(lambda r: (r.id, r.dividend_pool_id.id))
         }
         vals_list, computed = [], []
@@ -387,9 +361,7 @@ class PointsCommissionLine(models.Model):
                         **lot_links,
                         "buyer_id": lot.member_id.id,
                         "date_due": date_due,
-                        "dividend_pool_id": dividend_pools.get(line.rule_id, False)
-                        if line.kind == core.DIVIDEND
-                        else False,
+                        "dividend_pool_id": dividend_pools.get(line.rule_id, False),
                         "accrual_key": f"{lot.id}:{line.rule_id}:{line.kind}:{line.level}:"
                         f"{line.member_id or 'pool'}:{line.detail or ''}",
                     }

@@ -5,6 +5,11 @@ translated into :class:`..core.commission.Rule` and checked by
 :func:`..core.commission.check_plan` whenever a plan or a rule is saved and
 when a plan is activated: paid depth 2, 3 only with a logged manager
 acknowledgement, never 4; no negative rate; no base paid above 100%.
+
+What a rule of each kind may be, pays, reads and risks is its
+:class:`..core.commission.RuleKind` (:data:`..core.commission.KINDS`); the
+``kind`` selection of rules and lines is :class:`PointsCommissionKindMixin`'s,
+which an addon extends with ``selection_add`` beside registering its kind.
 """
 
 from odoo import _, api, fields, models, tools
@@ -14,6 +19,7 @@ from ..core import commission as core
 from ..core import compliance, money
 from .points_pool import require_manager
 
+#: labels of the built-in kinds (the definitions: :data:`core.KINDS`)
 RULE_KIND_SELECTION = [
     (core.DIRECT, "Direct (level 1)"),
     (core.INDIRECT, "Indirect (level 2)"),
@@ -43,6 +49,26 @@ REGION_LEVEL_SELECTION = [
     ("province", "Province"),
     ("region", "Region"),
 ]
+
+
+class PointsCommissionKindMixin(models.AbstractModel):
+    """The ``kind`` of commission rules and lines: one selection of the kinds
+    registered in :data:`..core.commission.KINDS`.  An addon that registers a
+    kind adds its code and label here, once::
+
+        kind = fields.Selection(selection_add=[("flat", "Flat bonus")],
+                                ondelete={"flat": "cascade"})
+    """
+
+    _name = "points.commission.kind.mixin"
+    _description = "Commission Kind"
+
+    kind = fields.Selection(RULE_KIND_SELECTION, required=True)
+
+    def _kind(self):
+        """This record's :class:`core.RuleKind`."""
+        self.ensure_one()
+        return core.kind_of(self.kind)
 
 
 class PointsCommissionPlan(models.Model):
@@ -99,9 +125,7 @@ class PointsCommissionPlan(models.Model):
     @api.depends("rule_ids.kind", "rule_ids.levels")
     def _compute_depth(self):
         for plan in self:
-            plan.depth = core.plan_depth(
-                [core.Rule(0, r.kind, levels=r.levels or 1) for r in plan.rule_ids]
-            )
+            plan.depth = max((rule._get_depth() for rule in plan.rule_ids), default=0)
 
     def _compute_line_count(self):
         counts = dict(
@@ -175,6 +199,10 @@ class PointsCommissionPlan(models.Model):
             ),
             "bad_levels": _(
                 "Rule %(rule)s: it must pay at least one level.", rule=name
+            ),
+            "unknown_kind": _(
+                "The rule kind %(kind)s is not registered: is its module installed?",
+                kind=values.get("kind"),
             ),
         }
         return messages.get(error.code, str(error))
@@ -330,6 +358,7 @@ class PointsCommissionPlan(models.Model):
         digits = self.currency_id.decimal_places
         amount = money.round_minor(self.reference_amount or 0.0, digits)
         rules = self._rules_uncached()
+        referral = compliance.referral_kinds()
         ranks = sorted(
             {lvl for rule in rules for lvl in rule.rank_amounts} or {0}, reverse=True
         )
@@ -345,11 +374,7 @@ class PointsCommissionPlan(models.Model):
             )
             best = max(
                 best,
-                sum(
-                    line.amount
-                    for line in lines
-                    if line.kind in compliance.REFERRAL_KINDS
-                ),
+                sum(line.amount for line in lines if line.kind in referral),
             )
         return best, amount
 
@@ -459,23 +484,23 @@ class PointsCommissionPlan(models.Model):
             {
                 "rule": rule,
                 "kind": kinds.get(rule.kind),
-                "depth": core.rule_depth(
-                    core.Rule(0, rule.kind, levels=rule.levels or 1)
-                ),
+                "depth": rule._get_depth(),
                 "risk": risks.get(rule.kind, ""),
             }
             for rule in self.rule_ids
         ]
 
     def _get_risk_tags(self):
-        """SPEC 6 risk tag of each kind, translated, for the plan report
-        (the tags are :data:`..core.compliance.RISK_TAGS`)."""
+        """SPEC 6 risk tag of each kind of this database, translated, for the
+        plan report (each kind's :attr:`core.RuleKind.risk_tag`)."""
         texts = self._risk_tag_texts()
-        return {kind: texts[compliance.risk_tag(kind)] for kind in core.KINDS}
+        kinds = self.env["points.commission.rule"]._fields["kind"].get_values(self.env)
+        return {kind: texts[compliance.risk_tag(kind)] for kind in kinds}
 
     @api.model
     def _risk_tag_texts(self):
-        """Translated text of each risk tag of :mod:`..core.compliance`."""
+        """Translated text of each risk tag of :mod:`..core.compliance` (an
+        addon whose kind brings a new tag adds its text by overriding this)."""
         return {
             compliance.RISK_REFERRAL: _("referral pay (二级分销)"),
             compliance.RISK_TEAM: _("team pay (团队计酬): counts toward the depth"),
@@ -569,6 +594,7 @@ class PointsCommissionPlan(models.Model):
 
 class PointsCommissionRule(models.Model):
     _name = "points.commission.rule"
+    _inherit = ["points.commission.kind.mixin"]
     _description = "Commission Rule"
     _order = "plan_id, sequence, id"
     _check_company_auto = True
@@ -580,7 +606,7 @@ class PointsCommissionRule(models.Model):
     currency_id = fields.Many2one(related="plan_id.currency_id")
     sequence = fields.Integer(default=10)
     name = fields.Char(translate=True)
-    kind = fields.Selection(RULE_KIND_SELECTION, required=True, default=core.DIRECT)
+    kind = fields.Selection(default=core.DIRECT)
     base = fields.Selection(RULE_BASE_SELECTION, required=True, default="amount")
     value_type = fields.Selection(
         VALUE_TYPE_SELECTION, "Pays", required=True, default="rate"
@@ -609,15 +635,46 @@ class PointsCommissionRule(models.Model):
     dividend_pool_id = fields.Many2one(
         "points.dividend.pool", check_company=True, ondelete="restrict"
     )
+    # what the form shows, from the kind's definition (core.RuleKind)
+    kind_tiers = fields.Selection(
+        [(core.TIER_RANK, "Ranks"), (core.TIER_REGION, "Region levels")],
+        "Tiered by",
+        compute="_compute_kind_attributes",
+    )
+    kind_walks_levels = fields.Boolean(
+        "Pays by levels", compute="_compute_kind_attributes"
+    )
+    kind_rate_only = fields.Boolean(
+        "Percentage only", compute="_compute_kind_attributes"
+    )
+    kind_into_dividend_pool = fields.Boolean(
+        "Pays into a dividend pool", compute="_compute_kind_attributes"
+    )
+
+    @api.depends("kind")
+    def _compute_kind_attributes(self):
+        for rule in self:
+            kind = core.KINDS.get(rule.kind)
+            rule.kind_tiers = kind.tiers if kind else False
+            rule.kind_walks_levels = bool(kind and kind.walks_levels)
+            rule.kind_rate_only = bool(kind and kind.value_types == ("rate",))
+            rule.kind_into_dividend_pool = bool(kind and kind.into_dividend_pool)
 
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
         for rule in self:
             rule.display_name = rule.name or kinds.get(rule.kind) or ""
 
+    def _get_depth(self):
+        """Upline levels this rule can pay (its kind's depth; 0 for a kind
+        this database does not know)."""
+        self.ensure_one()
+        return core.rule_depth(core.Rule(0, self.kind, levels=self.levels or 1))
+
     def _to_core(self):
         """This rule as a :class:`core.commission.Rule` (exact values)."""
         self.ensure_one()
+        kind = self._kind()
         digits = self.currency_id.decimal_places or 2
 
         def value(rate, amount):
@@ -631,20 +688,16 @@ class PointsCommissionRule(models.Model):
                 rank_amounts[tier.rank_id.level] = value(tier.rate, tier.amount)
             elif tier.region_level:
                 region_amounts[tier.region_level] = value(tier.rate, tier.amount)
-        is_rate = self.value_type == "rate" and self.kind not in (
-            core.RANK_DIFFERENTIAL,
-            core.REGIONAL,
+        # a differential's rates are its tiers'; a rate-only kind is a rate
+        is_rate = (self.value_type == "rate" and not kind.tiers) or (
+            kind.value_types == ("rate",)
         )
         return core.Rule(
             rule_id=self.id or 0,
             kind=self.kind,
             base=self.base,
-            rate=money.fraction_of(self.rate or 0) / 100
-            if is_rate or self.kind == core.PEER
-            else None,
-            amount=None
-            if is_rate or self.kind == core.PEER
-            else money.round_minor(self.amount or 0, digits),
+            rate=money.fraction_of(self.rate or 0) / 100 if is_rate else None,
+            amount=None if is_rate else money.round_minor(self.amount or 0, digits),
             product_id=self.product_id.id or None,
             rank_amounts=rank_amounts,
             region_amounts=region_amounts,
@@ -663,70 +716,41 @@ class PointsCommissionRule(models.Model):
         "dividend_pool_id",
     )
     def _check_rule(self):
+        """What a rule of its kind must give (:class:`core.RuleKind`), then
+        the plan's guard."""
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
         for rule in self:
-            if (rule.rate or 0) < 0 or (rule.amount or 0) < 0:
+            error = rule._rule_error(rule._kind())
+            if error:
                 raise ValidationError(
-                    _(
-                        "Rule %(rule)s: rates and amounts cannot be negative.",
-                        rule=rule.display_name,
-                    )
-                )
-            if rule.base == "unit" and not rule.product_id:
-                raise ValidationError(
-                    _(
-                        "Rule %(rule)s: a per-unit rule names its product.",
-                        rule=rule.display_name,
-                    )
-                )
-            if (
-                rule.base == "unit"
-                and rule.value_type == "rate"
-                and rule.kind != core.PEER
-            ):
-                raise ValidationError(
-                    _(
-                        "Rule %(rule)s: a per-unit rule pays a fixed amount per unit.",
-                        rule=rule.display_name,
-                    )
-                )
-            if rule.kind == core.DIVIDEND and not rule.dividend_pool_id:
-                raise ValidationError(
-                    _(
-                        "Rule %(rule)s: a dividend rule names its dividend pool.",
-                        rule=rule.display_name,
-                    )
-                )
-            if rule.kind == core.PEER and rule.value_type != "rate":
-                raise ValidationError(
-                    _(
-                        "Rule %(rule)s: a peer bonus is a percentage.",
-                        rule=rule.display_name,
-                    )
-                )
-            if rule.kind == core.RANK_DIFFERENTIAL and not rule.tier_ids.rank_id:
-                raise ValidationError(
-                    _(
-                        "Rule %(rule)s: give the amount of each rank.",
-                        rule=rule.display_name,
-                    )
-                )
-            if rule.kind == core.REGIONAL and not rule.tier_ids.filtered(
-                "region_level"
-            ):
-                raise ValidationError(
-                    _(
-                        "Rule %(rule)s: give the amount of each region level.",
-                        rule=rule.display_name,
-                    )
-                )
-            if rule.kind in (core.RANK_DIFFERENTIAL, core.PEER) and rule.levels < 1:
-                raise ValidationError(
-                    _(
-                        "Rule %(rule)s: it must pay at least one level.",
-                        rule=rule.display_name,
-                    )
+                    error % {"rule": rule.display_name, "kind": kinds.get(rule.kind)}
                 )
         self.plan_id._check_plan()
+
+    def _rule_error(self, kind):
+        """The first thing this rule lacks for ``kind`` (untranslated
+        placeholders ``%(rule)s`` and ``%(kind)s``), or ``None``."""
+        if (self.rate or 0) < 0 or (self.amount or 0) < 0:
+            return _("Rule %(rule)s: rates and amounts cannot be negative.")
+        if self.base == "unit" and not self.product_id:
+            return _("Rule %(rule)s: a per-unit rule names its product.")
+        if self.base == "unit" and self.value_type == "rate" and kind.of_base:
+            return _("Rule %(rule)s: a per-unit rule pays a fixed amount per unit.")
+        if kind.into_dividend_pool and not self.dividend_pool_id:
+            return _("Rule %(rule)s: a dividend rule names its dividend pool.")
+        if self.value_type not in kind.value_types:
+            if kind.value_types == ("rate",):
+                return _("Rule %(rule)s: a %(kind)s rule is a percentage.")
+            return _("Rule %(rule)s: a %(kind)s rule pays a fixed amount.")
+        if kind.tiers == core.TIER_RANK and not self.tier_ids.rank_id:
+            return _("Rule %(rule)s: give the amount of each rank.")
+        if kind.tiers == core.TIER_REGION and not self.tier_ids.filtered(
+            "region_level"
+        ):
+            return _("Rule %(rule)s: give the amount of each region level.")
+        if kind.walks_levels and self.levels < 1:
+            return _("Rule %(rule)s: it must pay at least one level.")
+        return None
 
     @api.model_create_multi
     def create(self, vals_list):

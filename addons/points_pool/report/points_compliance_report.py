@@ -13,7 +13,7 @@ commissions                  ``points_commission_line`` paid to members
                              (accrued and credited, reversals included; the
                              dividend pool's own accruals left out)
 referral pay                 the commissions of
-                             :data:`..core.compliance.REFERRAL_KINDS`
+                             :func:`..core.compliance.referral_kinds`
 spend                        ``points_lot.basis`` of the member's lots
                              (cancelled lots left out)
 ===========================  ==================================================
@@ -120,7 +120,7 @@ class ReportPointsPoolCompliance(models.AbstractModel):
               ORDER BY m.id
                 """,
                 pool=pool.id,
-                referral=compliance.REFERRAL_KINDS,
+                referral=compliance.referral_kinds(),
             )
         )
         return [
@@ -198,7 +198,7 @@ class ReportPointsPoolCompliance(models.AbstractModel):
                   FROM pay JOIN points_lot lot ON lot.id = pay.lot_id
                 """,
                 pool=pool.id,
-                referral=compliance.REFERRAL_KINDS,
+                referral=compliance.referral_kinds(),
                 num=limit.numerator,
                 den=limit.denominator,
             )
@@ -219,7 +219,7 @@ class ReportPointsPoolCompliance(models.AbstractModel):
                  LIMIT 1
                 """,
                 pool=pool.id,
-                referral=compliance.REFERRAL_KINDS,
+                referral=compliance.referral_kinds(),
             )
         )
         row = cr.fetchone()
@@ -236,7 +236,7 @@ class ReportPointsPoolCompliance(models.AbstractModel):
                 "WHERE pool_id = %s AND member_id IS NOT NULL AND amount > 0 "
                 "AND kind IN %s",
                 pool.id,
-                compliance.REFERRAL_KINDS,
+                compliance.referral_kinds(),
             )
         )
         max_level = cr.fetchone()[0] or 0

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
+from ..core import commission as core
 from .common import PointsPoolCommon
 
 
@@ -560,6 +561,24 @@ class TestCommissionGuards(CommissionCommon):
             )
         )
 
+    def test_every_kind_of_the_selection_is_registered(self):
+        """Rules and lines share one kind selection, each a core.RuleKind."""
+        rule_kinds = self.env["points.commission.rule"]._fields["kind"].selection
+        line_kinds = self.env["points.commission.line"]._fields["kind"].selection
+        self.assertEqual(rule_kinds, line_kinds)
+        for code, _label in rule_kinds:
+            self.assertIn(code, core.KINDS)
+        # what the form shows comes from the definition
+        rule = self.env["points.commission.rule"].new({"kind": "peer"})
+        self.assertEqual(
+            (rule.kind_rate_only, rule.kind_walks_levels, rule.kind_tiers),
+            (True, True, False),
+        )
+        rule.kind = "regional"
+        self.assertEqual(rule.kind_tiers, "region")
+        rule.kind = "dividend"
+        self.assertTrue(rule.kind_into_dividend_pool)
+
 
 @tagged("post_install", "-at_install")
 class TestCommissionAccess(CommissionCommon):
@@ -588,13 +607,7 @@ class TestCommissionAccess(CommissionCommon):
             self._member(referrer).with_user(portal).get_position()["commissions"],
             100.0,
         )
-        clerk = new_test_user(
-            self.env,
-            login="commission_clerk",
-            groups="points_pool.points_pool_group_user",
-            company_id=self.env.company.id,
-            company_ids=[Command.set(self.env.company.ids)],
-        )
+        clerk = self._new_user("commission_clerk", "points_pool.points_pool_group_user")
         with self.assertRaises(AccessError):
             line.with_user(clerk).write({"state": "available"})
         with self.assertRaises(AccessError):

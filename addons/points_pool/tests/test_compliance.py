@@ -99,6 +99,20 @@ class TestCoreCompliance(BaseCase):
         # every commission kind has a tag
         for kind in compliance.commission.KINDS:
             self.assertIn(compliance.risk_tag(kind), compliance.RISK_TAGS.values())
+        # the tags and the referral pay come from the kinds' definitions
+        self.assertEqual(compliance.risk_tag("rank_differential"), compliance.RISK_TEAM)
+        self.assertEqual(compliance.risk_tag("regional"), compliance.RISK_TERRITORY)
+        self.assertEqual(
+            compliance.referral_kinds()[:4],
+            ("direct", "indirect", "rank_differential", "peer"),
+        )
+        self.assertTrue(
+            all(
+                compliance.commission.KINDS[kind].risk_tag
+                in (compliance.RISK_REFERRAL, compliance.RISK_TEAM)
+                for kind in compliance.referral_kinds()
+            )
+        )
 
     def test_top_share(self):
         self.assertEqual(compliance.top_share([]).members, 0)

@@ -258,6 +258,109 @@ _regions = st.dictionaries(st.sampled_from(c.REGION_LEVELS), st.uuids().map(str)
 
 
 @tagged("post_install", "-at_install")
+class TestRuleKinds(BaseCase):
+    """The registry: each kind is one definition the split and the guard read."""
+
+    def _register(self, kind):
+        """Register ``kind`` for this test only (the registry is global)."""
+        self.assertNotIn(kind.code, c.KINDS)
+        self.addCleanup(c.KINDS.pop, kind.code, None)
+        return c.register_kind(kind)
+
+    def test_builtin_kinds_are_registered_definitions(self):
+        self.assertEqual(
+            list(c.KINDS)[:8],
+            [
+                c.DIRECT,
+                c.INDIRECT,
+                c.RANK_DIFFERENTIAL,
+                c.PEER,
+                c.REGIONAL,
+                c.SERVICE_POINT,
+                c.MERCHANT,
+                c.DIVIDEND,
+            ],
+        )
+        for code, kind in c.KINDS.items():
+            self.assertEqual(kind.code, code)
+        self.assertEqual(
+            [code for code in list(c.KINDS)[:8] if c.KINDS[code].referral],
+            [c.DIRECT, c.INDIRECT, c.RANK_DIFFERENTIAL, c.PEER],
+        )
+        self.assertEqual(
+            c.plan_inputs(SEEDS_PLAN),
+            {c.UPLINE, c.REGIONS, c.SERVICE_POINT_MEMBER},
+        )
+        self.assertEqual(c.plan_inputs([Rule(1, c.DIVIDEND, amount=1)]), set())
+        self.assertEqual(c.kind_of(c.PEER), c.KINDS[c.PEER])
+        with self.assertRaises(CommissionError) as caught:
+            c.kind_of("per_recruit")
+        self.assertEqual(caught.exception.code, "unknown_kind")
+
+    def test_registering_twice(self):
+        # the same definition again is a no-op; another one under the code is not
+        self.assertIs(c.register_kind(c.KINDS[c.DIRECT]), c.KINDS[c.DIRECT])
+        other = c.RuleKind(c.DIRECT, c.KINDS[c.DIVIDEND].lines, c.RISK_DIVIDEND)
+        with self.assertRaises(CommissionError) as caught:
+            c.register_kind(other)
+        self.assertEqual(caught.exception.code, "kind_registered")
+        self.assertEqual(c.KINDS[c.DIRECT].risk_tag, c.RISK_REFERRAL)
+
+    def test_a_registered_kind_is_computed_and_guarded(self):
+        """Every upline level up to ``levels`` gets the rule's value."""
+
+        def lines(rule, order, ctx):
+            value = c.floor(c.rule_value(rule, order))
+            return [
+                Line(rule.rule_id, rule.kind, up.member_id, value, level)
+                for level, up in enumerate(ctx["upline"][: rule.levels], 1)
+            ]
+
+        def check(rule):
+            if rule.amount is None:
+                raise CommissionError("flat_only", rule=rule.rule_id)
+
+        self._register(
+            c.RuleKind(
+                "test_flat_upline",
+                lines,
+                c.RISK_TEAM,
+                frozenset({c.UPLINE}),
+                walks_levels=True,
+                check=check,
+            )
+        )
+        plan = [
+            Rule(1, c.DIRECT, rate=Fraction(1, 10)),
+            Rule(2, "test_flat_upline", amount=700, levels=2),
+        ]
+        self.assertEqual(c.check_plan(plan), 2)
+        self.assertEqual(c.plan_inputs(plan), {c.UPLINE})
+        self.assertEqual(
+            c.compute(
+                plan, Order(amount=100_000), [Upline("A"), Upline("B"), Upline("C")]
+            ),
+            [
+                Line(1, c.DIRECT, "A", 10_000, 1),
+                Line(2, "test_flat_upline", "A", 700, 1),
+                Line(2, "test_flat_upline", "B", 700, 2),
+            ],
+        )
+        for rules, code in (
+            ([Rule(2, "test_flat_upline", amount=700, levels=3)], "depth"),
+            ([Rule(2, "test_flat_upline", amount=700, levels=0)], "bad_levels"),
+            ([Rule(2, "test_flat_upline", amount=-1, levels=1)], "negative"),
+            (
+                [Rule(2, "test_flat_upline", rate=Fraction(1, 10), levels=1)],
+                "flat_only",
+            ),
+        ):
+            with self.assertRaises(CommissionError) as caught:
+                c.check_plan(rules)
+            self.assertEqual(caught.exception.code, code)
+
+
+@tagged("post_install", "-at_install")
 class TestCommissionProperties(BaseCase):
     @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
     @given(_plans, st.integers(0, 10_000_000), _uplines, _regions)
