@@ -1,1 +1,1 @@
-from . import kind, models
+from . import kind, ledger_kind, models

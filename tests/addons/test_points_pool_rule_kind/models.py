@@ -1,6 +1,7 @@
 from odoo import _, fields, models
 
 from .kind import FLAT_PER_ORDER, FLAT_UPLINE
+from .ledger_kind import GOODWILL
 
 
 class PointsCommissionKindMixin(models.AbstractModel):
@@ -9,6 +10,15 @@ class PointsCommissionKindMixin(models.AbstractModel):
     kind = fields.Selection(
         selection_add=[(FLAT_UPLINE, "Flat upline bonus")],
         ondelete={FLAT_UPLINE: "cascade"},
+    )
+
+
+class PointsPoolMove(models.Model):
+    _inherit = "points.pool.move"
+
+    kind = fields.Selection(
+        selection_add=[(GOODWILL, "Goodwill credit")],
+        ondelete={GOODWILL: "cascade"},
     )
 
 

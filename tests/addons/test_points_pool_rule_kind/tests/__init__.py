@@ -1,1 +1,1 @@
-from . import test_rule_kind
+from . import test_ledger_kind, test_rule_kind
