@@ -811,15 +811,11 @@ class PointsPool(models.Model):
         self.env.cr.execute(
             SQL(
                 "SELECT id FROM points_pool_move WHERE pool_id = %s AND number > 0 "
-                "AND account_move_id IS NULL AND kind = ANY(%s) "
-                "AND (COALESCE(fund, 0) != 0 OR COALESCE(reserve, 0) != 0 "
-                "     OR COALESCE(pending, 0) != 0 OR COALESCE(credit, 0) != 0 "
-                "     OR COALESCE(frozen, 0) != 0 "
-                "     OR (kind != ALL(%s) AND COALESCE(wallet, 0) != 0)) %s "
+                "AND account_move_id IS NULL AND kind = ANY(%s) AND %s %s "
                 "ORDER BY number FOR UPDATE SKIP LOCKED",
                 self.id,
                 list(ledger.codes(posted_by=ledger.POOL)),
-                list(ledger.codes(wallet_by_payment=True)),
+                self.env["points.pool.move"]._needs_entry_sql(),
                 SQL("AND id = ANY(%s)", list(line_ids)) if line_ids else SQL(""),
             )
         )

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round
+from odoo.tools import SQL, float_round
 
 from ..core import ledger, money
 
@@ -146,6 +146,20 @@ class PointsPoolMove(models.Model):
     # ------------------------------------------------------------------
     # accounting (SPEC section 5)
     # ------------------------------------------------------------------
+    @api.model
+    def _needs_entry_sql(self):
+        """SQL condition on ``points_pool_move``: the line moves money, so an
+        entry must book it (a withdrawal's wallet part is booked by its
+        payment; a line worth 0.00 books nothing) - the rule of the posting
+        job and of the reconciliation alike."""
+        return SQL(
+            "(COALESCE(fund, 0) != 0 OR COALESCE(reserve, 0) != 0 "
+            "OR COALESCE(pending, 0) != 0 OR COALESCE(credit, 0) != 0 "
+            "OR COALESCE(frozen, 0) != 0 "
+            "OR (kind != ALL(%s) AND COALESCE(wallet, 0) != 0))",
+            list(ledger.codes(wallet_by_payment=True)),
+        )
+
     def _get_account_deltas(self, pool):
         """Signed credit amounts per (account, partner, kind) for these lines.
 

@@ -91,15 +91,10 @@ class PointsPool(models.Model):
                 # a line that moves no money (a vesting release, an exit or
                 # refund worth 0.00) has nothing to journalize
                 "SELECT COUNT(*) FROM points_pool_move WHERE pool_id = %s "
-                "AND account_move_id IS NULL AND kind != ALL(%s) "
-                "AND NOT (kind = ANY(%s) AND COALESCE(credit, 0) = 0 "
-                "         AND COALESCE(frozen, 0) = 0) "
-                "AND (COALESCE(fund, 0) != 0 OR COALESCE(reserve, 0) != 0 "
-                "     OR COALESCE(pending, 0) != 0 OR COALESCE(wallet, 0) != 0 "
-                "     OR COALESCE(credit, 0) != 0 OR COALESCE(frozen, 0) != 0)",
+                "AND account_move_id IS NULL AND kind != ALL(%s) AND %s",
                 self.id,
                 list(ledger.codes(posted_by=ledger.NOBODY)),
-                list(ledger.codes(wallet_by_payment=True)),
+                self.env["points.pool.move"]._needs_entry_sql(),
             )
         )
         unposted = cr.fetchone()[0]
