@@ -249,6 +249,17 @@ def kind_of(code):
         raise CommissionError("unknown_kind", kind=code) from None
 
 
+def kinds_reading(source):
+    """The codes of the kinds whose rules read ``source`` (one of ``inputs``):
+    what an event about that source (a pickup verified at a service point)
+    must accrue.
+
+    >>> kinds_reading(SERVICE_POINT_MEMBER)
+    ('service_point',)
+    """
+    return tuple(code for code, kind in KINDS.items() if source in kind.inputs)
+
+
 def plan_inputs(rules):
     """What the kinds of ``rules`` read besides the order (``inputs``)."""
     return frozenset().union(

@@ -5,6 +5,7 @@ from ..controllers.referral_cookie import (
     forget_request_referral_code,
     get_request_referral_code,
 )
+from ..core import commission as commission_core
 from ..core.pool import LOT_CANCELLED
 
 
@@ -109,7 +110,11 @@ class SaleOrder(models.Model):
                 if order_lots:
                     order_lots._set_pickup_verified(order.points_pickup_date)
             self.env["points.commission.line"].sudo()._accrue_lots(
-                lots, kinds=("service_point",), check_existing=True
+                lots,
+                kinds=commission_core.kinds_reading(
+                    commission_core.SERVICE_POINT_MEMBER
+                ),
+                check_existing=True,
             )
         return True
 
