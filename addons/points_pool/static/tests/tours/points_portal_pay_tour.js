@@ -50,5 +50,11 @@ registry.category("web_tour.tours").add("points_portal_pay", {
             content: "Credit is left: the invoice still offers to pay with it",
             trigger: "a.o_points_pay_button",
         },
+        {
+            // the invoice page loads its chatter lazily: end once it is there, so
+            // the browser is not closed while its stylesheets are still loading
+            content: "The invoice's chatter is loaded",
+            trigger: "#chatterRoot:shadow .o-mail-Chatter",
+        },
     ],
 });
