@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import money
+from ..core.pool import LOT_EXITED
 
 LOT_STATE_SELECTION = [
     ("pending", "Pending"),
@@ -142,7 +143,7 @@ class PointsLot(models.Model):
                 lot.exit_progress = min(
                     100.0, 100.0 * (lot.realized + lot.value) / lot.cap
                 )
-            elif lot.state == "exited":
+            elif lot.state == LOT_EXITED:
                 lot.exit_progress = 100.0
             else:
                 lot.exit_progress = 0.0

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import money
-from ..core.pool import LOT_SETTLED, POINT_DIGITS, floor, sell_quote
+from ..core.pool import LOT_OPEN, LOT_SETTLED, POINT_DIGITS, floor, sell_quote
 from .points_pool import is_manager, run_apart
 from .points_referral_node import referral_qr_data_uri
 
@@ -126,7 +126,7 @@ class PointsMember(models.Model):
             for member, basis, cap, realized, trigger in self.env[
                 "points.lot"
             ]._read_group(
-                [("member_id", "in", self.ids), ("state", "=", "open")],
+                [("member_id", "in", self.ids), ("state", "=", LOT_OPEN)],
                 ["member_id"],
                 ["basis:sum", "cap:sum", "realized:sum", "trigger_price:min"],
             )

@@ -13,6 +13,7 @@ from odoo.tools import SQL
 
 from ..core import compliance, ledger, money
 from ..core.pool import (
+    LOT_EXITED,
     POINT_DIGITS,
     PoolEngine,
     PoolError,
@@ -247,7 +248,7 @@ class PointsPool(models.Model):
         )
         exits = dict(
             self.env["points.lot"]._read_group(
-                [("pool_id", "in", self.ids), ("state", "=", "exited")],
+                [("pool_id", "in", self.ids), ("state", "=", LOT_EXITED)],
                 ["pool_id"],
                 ["__count"],
             )

@@ -13,7 +13,7 @@ from odoo.tools import SQL
 
 from ..core import money
 from ..core import order as order_core
-from ..core.pool import floor
+from ..core.pool import LOT_CANCELLED, floor
 from .points_pool import rate_share
 
 
@@ -177,7 +177,7 @@ class PointsPool(models.Model):
         refunded = Lot
         if fraction <= 0:
             return refunded
-        lots = Lot.search([("origin_key", "=", origin), ("state", "!=", "cancelled")])
+        lots = Lot.search([("origin_key", "=", origin), ("state", "!=", LOT_CANCELLED)])
         for pool in lots.pool_id:
             keys = {
                 lot: f"refund:{key}:{lot.id}" for lot in lots if lot.pool_id == pool
@@ -195,7 +195,7 @@ class PointsPool(models.Model):
                     core_lot = engine.store.get(lot.id)
                     if lot_key in done or core_lot.refunded >= 1:
                         continue
-                    if core_lot.state == "cancelled":
+                    if core_lot.state == LOT_CANCELLED:
                         continue
                     firsts.append((len(engine.events), lot_key))
                     engine.refund(core_lot, fraction)
